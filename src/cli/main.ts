@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+/** The `pluggy-lifecycle` command line. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { decide } from '../decision/decide';
+import type { DriveMode } from '../machine/context';
+import { runSchema, vocabularyField, type ParsingMode } from '../vocabulary/fields';
+import { EXECUTION_STATUS_VOCABULARY, STATUS_VOCABULARY } from '../vocabulary/item';
+import { replay } from './replay';
+
+const USAGE = `Usage:
+  pluggy-lifecycle decide --status STATUS --execution-status EXECUTION_STATUS [--open-finance] [--lenient]
+      Prints the decision for one (status, executionStatus) pair as JSON.
+  pluggy-lifecycle replay FILE.jsonl [--mode poll|push] [--open-finance] [--lenient]
+      Runs a recorded sequence through one connection; prints one JSON line per input line.
+      Lines: {"snapshot":{...}} {"webhook":{...}} {"reconnect":true} {"syncDone":{"accounts":N}}
+             {"syncFailed":{"error":"..."}} {"fetchFailed":{"status":404}} {"advance":MS}
+  pluggy-lifecycle help
+
+Exit codes: 0 success; 1 invalid input (replay: some line was bad); 2 usage error.`;
+
+interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+class UsageError extends Error {}
+
+function decideCommand(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      status: { type: 'string' },
+      'execution-status': { type: 'string' },
+      'open-finance': { type: 'boolean', default: false },
+      lenient: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.status === undefined || values['execution-status'] === undefined) {
+    throw new UsageError('decide needs --status and --execution-status');
+  }
+  const parsing: ParsingMode = values.lenient ? 'lenient' : 'strict';
+  const schema = z.object({
+    status: vocabularyField(STATUS_VOCABULARY, parsing),
+    executionStatus: vocabularyField(EXECUTION_STATUS_VOCABULARY, parsing),
+  });
+  const parsed = runSchema(schema, 'decision input', { status: values.status, executionStatus: values['execution-status'] });
+  if (!parsed.success) {
+    io.err(parsed.error.message);
+    return 1;
+  }
+  io.out(JSON.stringify(decide({ ...parsed.data, isOpenFinance: values['open-finance'] })));
+  return 0;
+}
+
+function replayCommand(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      mode: { type: 'string', default: 'poll' },
+      'open-finance': { type: 'boolean' },
+      lenient: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('replay needs exactly one FILE.jsonl');
+  if (values.mode !== 'poll' && values.mode !== 'push') throw new UsageError(`--mode must be poll or push, received ${values.mode}`);
+  const file = positionals[0]!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    io.err(`cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    return 1;
+  }
+  const outputs = replay(text.split(/\r?\n/), {
+    mode: values.mode as DriveMode,
+    parsing: values.lenient ? 'lenient' : 'strict',
+    ...(values['open-finance'] !== undefined ? { isOpenFinance: values['open-finance'] } : {}),
+  });
+  for (const output of outputs) io.out(JSON.stringify(output));
+  return outputs.some((output) => 'error' in output) ? 1 : 0;
+}
+
+/** Runs the CLI with `argv` (without `node` and the script); returns the exit code. */
+export function main(argv: readonly string[], io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) }): number {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'decide':
+        return decideCommand(rest, io);
+      case 'replay':
+        return replayCommand(rest, io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}

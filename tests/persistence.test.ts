@@ -1,0 +1,157 @@
+/** Saving and restoring a live connection: the state, the context and the timers survive. */
+import { createConnection, InputError, SimulatedClock, type Effect, type PersistedConnection } from '../src';
+import { harness, ITEM_ID, T0 } from './support';
+
+const MINUTE = 60_000;
+
+/** Saves through JSON (as a store would) and restores on a fresh clock at the same time. */
+function restore(saved: PersistedConnection, now: number, options: { mode?: 'poll' | 'push' } = {}) {
+  const clock = new SimulatedClock(now);
+  const effects: Effect[] = [];
+  const connection = createConnection({ itemId: ITEM_ID, clock, restore: JSON.parse(JSON.stringify(saved)), ...options });
+  connection.on('*', (effect) => effects.push(effect));
+  return { clock, connection, effects };
+}
+
+describe('save and restore', () => {
+  test('a restored poller fires its next poll at the original due time, not a full delay later', () => {
+    const h = harness();
+    h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+    h.clock.advance(2000); // first poll; the next is due 3 s later, at T0 + 5 s
+    h.clock.advance(1000);
+    const restored = restore(h.connection.save(), h.clock.now());
+    expect(restored.connection.getState().value).toBe('pending.waiting');
+    expect(restored.connection.getState().timers.nextCheck).toBe(new Date(T0 + 5000).toISOString());
+    restored.clock.advanceTo(T0 + 4999);
+    expect(restored.effects).toEqual([]);
+    restored.clock.advanceTo(T0 + 5000);
+    expect(restored.effects).toEqual([{ type: 'fetch', itemId: ITEM_ID, reason: 'poll' }]);
+    // The chain goes on with the same backoff as the original connection.
+    restored.clock.advanceTo(T0 + 9500);
+    expect(restored.effects).toHaveLength(2);
+  });
+
+  test('the stall budget survives a restore', () => {
+    const h = harness({ mode: 'push' });
+    h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+    h.clock.advance(7 * MINUTE);
+    const restored = restore(h.connection.save(), h.clock.now());
+    restored.clock.advanceTo(T0 + 10 * MINUTE);
+    expect(restored.effects.map((effect) => effect.type)).toContain('stalled');
+  });
+
+  test('an MFA deadline fires at parameter.expiresAt after a restore', () => {
+    const h = harness({ mode: 'push' });
+    const expiresAt = new Date(T0 + 3 * MINUTE).toISOString();
+    h.snapshot('WAITING_USER_INPUT', 'WAITING_USER_INPUT', { parameter: { name: 'token', expiresAt } });
+    h.clock.advance(MINUTE);
+    const restored = restore(h.connection.save(), h.clock.now());
+    restored.clock.advanceTo(T0 + 3 * MINUTE - 1);
+    expect(restored.connection.getState().value).toBe('awaitingUser.input');
+    restored.clock.advanceTo(T0 + 3 * MINUTE);
+    expect(restored.connection.getState().value).toBe('blocked.reconnect');
+    expect(restored.effects).toEqual([expect.objectContaining({ type: 'reconnectRequired', remedy: 'reconnect' })]);
+  });
+
+  test('timers that fell due while the connection was saved fire as soon as time moves', () => {
+    const h = harness();
+    h.snapshot('UPDATED', 'PARTIAL_SUCCESS', { connector: { id: 601, name: 'Itaú', isOpenFinance: true } });
+    h.connection.send({ type: 'SYNC_DONE', accounts: 0 });
+    const restored = restore(h.connection.save(), T0 + 30 * MINUTE);
+    restored.clock.advance(0);
+    expect(restored.effects).toEqual([expect.objectContaining({ type: 'sync', attempt: 1 })]);
+    expect(restored.connection.getState().value).toBe('syncable.syncing');
+  });
+
+  test('a restored connection still rejects stale snapshots and dedupes webhooks it saw', () => {
+    const h = harness({ mode: 'push' });
+    h.connection.send({ type: 'WEBHOOK', payload: { event: 'item/updated', eventId: 'seen-1', itemId: ITEM_ID } });
+    h.snapshot('LOGIN_ERROR', 'INVALID_CREDENTIALS');
+    const saved = h.connection.save();
+    const restored = restore(saved, h.clock.now(), { mode: 'push' });
+    const last = restored.connection.getState().last!;
+    const stale = restored.connection.send({
+      type: 'SNAPSHOT',
+      item: { id: ITEM_ID, status: 'UPDATED', executionStatus: 'SUCCESS', updatedAt: new Date(last.updatedAt - 1).toISOString() },
+    });
+    expect(stale).toEqual(expect.objectContaining({ ok: true, changed: false }));
+    restored.connection.send({ type: 'WEBHOOK', payload: { event: 'item/updated', eventId: 'seen-1', itemId: ITEM_ID } });
+    expect(restored.effects).toEqual([]);
+    expect(restored.connection.getState().value).toBe('blocked.updateCredentials');
+  });
+
+  test('a deleted connection restores as deleted', () => {
+    const h = harness();
+    h.connection.send({ type: 'FETCH_FAILED', error: { status: 404 } });
+    const restored = restore(h.connection.save(), h.clock.now());
+    expect(restored.connection.getState()).toEqual(expect.objectContaining({ value: 'deleted', status: 'done' }));
+  });
+
+  test('the persisted snapshot is small JSON', () => {
+    const h = harness();
+    h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+    const bytes = JSON.stringify(h.connection.save()).length;
+    expect(bytes).toBeLessThan(1024);
+  });
+
+  test.each<[string, unknown, RegExp]>([
+    ['another version', { machine: 'connection', version: 999, snapshot: {} }, /version: expected version 1 of the connection machine, received the number 999/],
+    ['another machine', { machine: 'other', version: 1, snapshot: {} }, /machine: expected "connection", received the string "other"/],
+    ['garbage', 'nope', /expected an object saved by Connection.save\(\)/],
+    ['a snapshot without context', { machine: 'connection', version: 1, snapshot: { value: 'unknown' } }, /snapshot: expected an XState persisted snapshot/],
+  ])('restoring %s is refused with a clear error', (_name, saved, message) => {
+    expect(() => createConnection({ itemId: ITEM_ID, restore: saved as PersistedConnection })).toThrow(InputError);
+    expect(() => createConnection({ itemId: ITEM_ID, restore: saved as PersistedConnection })).toThrow(message);
+  });
+
+  test("restoring another item's snapshot is refused", () => {
+    const h = harness();
+    expect(() => createConnection({ itemId: 'other-item', restore: h.connection.save() })).toThrow(/snapshot\.context\.itemId/);
+  });
+});
+
+describe('errors never reach the host', () => {
+  test('a handler that throws on a timer-fired effect is reported to onError and the timers go on', () => {
+    const h = harness();
+    let calls = 0;
+    h.connection.on('fetch', () => {
+      calls++;
+      throw new Error('handler bug');
+    });
+    h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+    expect(() => h.clock.advance(10_000)).not.toThrow();
+    expect(calls).toBe(3);
+    expect(h.errors).toHaveLength(3);
+    expect((h.errors[0] as Error).message).toBe('handler bug');
+    expect(h.ofType('fetch')).toHaveLength(3);
+  });
+
+  test('a handler that throws during send does not fail the send', () => {
+    const h = harness();
+    h.connection.on('sync', () => {
+      throw new Error('boom');
+    });
+    const result = h.snapshot('UPDATED', 'SUCCESS');
+    expect(result).toEqual(expect.objectContaining({ ok: true, state: 'syncable.syncing' }));
+    expect(h.errors).toHaveLength(1);
+  });
+
+  test('on() returns a function that removes the handler', () => {
+    const h = harness();
+    const seen: string[] = [];
+    const off = h.connection.on('sync', (effect) => seen.push(effect.itemId));
+    h.snapshot('UPDATED', 'SUCCESS');
+    off();
+    h.snapshot('UPDATED', 'SUCCESS');
+    expect(seen).toEqual([ITEM_ID]);
+  });
+
+  test('stop() silences the connection', () => {
+    const h = harness();
+    h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+    h.connection.stop();
+    h.clearEffects();
+    h.clock.advance(60 * MINUTE);
+    expect(h.effects).toEqual([]);
+  });
+});
