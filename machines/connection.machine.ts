@@ -39,21 +39,41 @@ const toBlocked = (target: (remedy: Remedy) => string) =>
     description: `The snapshot blocks the connection with remedy ${remedy}: ask for it once.`,
   }) as const);
 
-const checkAgain = (cadence: 'backoff' | 'reconcile') => ({
-  entry: [{ type: 'schedule next check', params: { cadence } }],
-}) as const;
+/** A state that waits, asking for a fetch each time its check falls due (and re-entering itself). */
+const checking = (self: string, cadence: 'backoff' | 'reconcile', description: string) =>
+  ({
+    description,
+    entry: [{ type: 'schedule next check', params: { cadence } }],
+    after: {
+      nextCheck: {
+        target: self,
+        reenter: true,
+        actions: [
+          { type: 'reach due time', params: { timer: 'nextCheck' } },
+          'count attempt',
+          { type: 'emit fetch', params: { reason: cadence === 'backoff' ? 'poll' : 'reconcile' } },
+        ],
+        description:
+          cadence === 'backoff'
+            ? 'Time to check again: ask for a fetch (poll mode backs off from ~2 s to 30 s; push mode reconciles every 5 min).'
+            : 'Still nothing: ask for a reconciliation fetch.',
+      },
+    },
+  }) as const;
 
-const fetchWhenDue = (self: string, reason: 'poll' | 'reconcile') => ({
-  nextCheck: {
-    target: self,
-    reenter: true,
-    actions: [{ type: 'reach due time', params: { timer: 'nextCheck' } }, 'count attempt', { type: 'emit fetch', params: { reason } }],
-    description:
-      reason === 'poll'
-        ? 'Time to check again: ask for a fetch (poll mode backs off from ~2 s to 30 s; push mode reconciles every 5 min).'
-        : 'Still nothing: ask for a reconciliation fetch.',
-  },
-}) as const;
+/** A state that waits for a scheduled re-read of the data, then syncs again. */
+const rereading = (reason: 'zeroAccounts' | 'syncFailed', description: string) =>
+  ({
+    description,
+    entry: ['count attempt', 'schedule sync retry', { type: 'emit schedule retry', params: { reason } }],
+    after: {
+      syncRetry: {
+        target: 'syncing',
+        actions: [{ type: 'reach due time', params: { timer: 'syncRetry' } }],
+        description: 'The re-read is due: sync again.',
+      },
+    },
+  }) as const;
 
 export const connectionMachine = connectionSetup.createMachine({
   id: 'connection',
@@ -176,16 +196,12 @@ export const connectionMachine = connectionSetup.createMachine({
       },
       initial: 'waiting',
       states: {
-        waiting: {
-          description: 'Checking again: poll mode with backoff from ~2 s to 30 s; push mode waits for webhooks and reconciles every 5 min.',
-          ...checkAgain('backoff'),
-          after: fetchWhenDue('waiting', 'poll'),
-        },
-        stalled: {
-          description: 'Waited longer than the budget; still reconciles every 5 min in case the execution ends.',
-          ...checkAgain('reconcile'),
-          after: fetchWhenDue('stalled', 'reconcile'),
-        },
+        waiting: checking(
+          'waiting',
+          'backoff',
+          'Checking again: poll mode with backoff from ~2 s to 30 s; push mode waits for webhooks and reconciles every 5 min.',
+        ),
+        stalled: checking('stalled', 'reconcile', 'Waited longer than the budget; still reconciles every 5 min in case the execution ends.'),
       },
     },
 
@@ -215,16 +231,8 @@ export const connectionMachine = connectionSetup.createMachine({
       },
       initial: 'input',
       states: {
-        input: {
-          description: 'Waiting for an MFA input (item.parameter), sent with POST /items/{id}/mfa.',
-          ...checkAgain('backoff'),
-          after: fetchWhenDue('input', 'poll'),
-        },
-        action: {
-          description: 'Waiting for the user to act outside the app (item.userAction: QR code, authorize in the bank app).',
-          ...checkAgain('backoff'),
-          after: fetchWhenDue('action', 'poll'),
-        },
+        input: checking('input', 'backoff', 'Waiting for an MFA input (item.parameter), sent with POST /items/{id}/mfa.'),
+        action: checking('action', 'backoff', 'Waiting for the user to act outside the app (item.userAction: QR code, authorize in the bank app).'),
       },
     },
 
@@ -278,28 +286,11 @@ export const connectionMachine = connectionSetup.createMachine({
             ],
           },
         },
-        accountsPending: {
-          description: 'Waiting to re-read accounts of an Open Finance item (never re-running the Pluggy execution).',
-          entry: ['count attempt', 'schedule sync retry', { type: 'emit schedule retry', params: { reason: 'zeroAccounts' } }],
-          after: {
-            syncRetry: {
-              target: 'syncing',
-              actions: [{ type: 'reach due time', params: { timer: 'syncRetry' } }],
-              description: 'The re-read is due: sync again.',
-            },
-          },
-        },
-        retrying: {
-          description: 'Waiting to retry a failed read of the data.',
-          entry: ['count attempt', 'schedule sync retry', { type: 'emit schedule retry', params: { reason: 'syncFailed' } }],
-          after: {
-            syncRetry: {
-              target: 'syncing',
-              actions: [{ type: 'reach due time', params: { timer: 'syncRetry' } }],
-              description: 'The retry is due: sync again.',
-            },
-          },
-        },
+        accountsPending: rereading(
+          'zeroAccounts',
+          'Waiting to re-read accounts of an Open Finance item (never re-running the Pluggy execution).',
+        ),
+        retrying: rereading('syncFailed', 'Waiting to retry a failed read of the data.'),
         synced: { description: 'The data of this execution was read.' },
         syncFailed: { description: 'Reading the data kept failing; a newer snapshot or RECONNECT starts over.' },
       },

@@ -57,6 +57,12 @@ function reconnectReason({ context, event }: Args): string {
   return `R1: the user did not answer before ${iso(deadline)}; treated as USER_INPUT_TIMEOUT without waiting for Pluggy`;
 }
 
+/** The decision of the snapshot being handled: it carries what to ask the user and until when. */
+function requestDecision({ context, event }: Args): Decision | undefined {
+  const item = snapshotOf(event);
+  return item ? decisionOf(item, context) : undefined;
+}
+
 /** What was asked of the user, as a short fingerprint: the parameter or action and its deadline. */
 function requestOf(item: ItemSnapshot, decision: Decision): string | null {
   if (decision.awaiting === 'input') return `input:${item.parameter?.name ?? ''}@${item.parameter?.expiresAt?.getTime() ?? ''}`;
@@ -151,22 +157,12 @@ export const connectionSetup = setup({
       reason: reconnectReason(args),
     })),
     'emit user input required': emit(({ context, event }: Args) => {
-      const item = snapshotOf(event);
-      return {
-        type: 'userInputRequired' as const,
-        itemId: context.itemId,
-        parameter: item?.parameter ?? null,
-        expiresAt: item?.parameter?.expiresAt?.toISOString() ?? null,
-      };
+      const decision = requestDecision({ context, event });
+      return { type: 'userInputRequired' as const, itemId: context.itemId, parameter: decision?.parameter ?? null, expiresAt: decision?.expiresAt ?? null };
     }),
     'emit user action required': emit(({ context, event }: Args) => {
-      const item = snapshotOf(event);
-      return {
-        type: 'userActionRequired' as const,
-        itemId: context.itemId,
-        userAction: item?.userAction ?? null,
-        expiresAt: item?.userAction?.expiresAt?.toISOString() ?? null,
-      };
+      const decision = requestDecision({ context, event });
+      return { type: 'userActionRequired' as const, itemId: context.itemId, userAction: decision?.userAction ?? null, expiresAt: decision?.expiresAt ?? null };
     }),
     'emit fetch': emit(({ context }: Args, params: { reason: 'poll' | 'webhook' | 'reconcile' }) => ({
       type: 'fetch' as const,
