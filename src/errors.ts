@@ -11,7 +11,7 @@ export interface InputIssue {
 }
 
 /** What kind of input was rejected. */
-export type InputKind = 'item' | 'webhook' | 'event' | 'persisted snapshot' | 'replay line' | 'decision input';
+export type InputKind = 'item' | 'webhook' | 'event' | 'persisted snapshot' | 'replay line' | 'decision input' | 'connection options';
 
 /**
  * A rejected input. Thrown by the `parse*` functions and returned (never thrown) by

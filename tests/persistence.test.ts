@@ -104,6 +104,10 @@ describe('save and restore', () => {
     expect(() => createConnection({ itemId: ITEM_ID, restore: saved as PersistedConnection })).toThrow(message);
   });
 
+  test('a connection needs an item id', () => {
+    expect(() => createConnection({ itemId: '' })).toThrow(/itemId: expected the Pluggy item's id \(a non-empty string\), received the string ""/);
+  });
+
   test("restoring another item's snapshot is refused", () => {
     const h = harness();
     expect(() => createConnection({ itemId: 'other-item', restore: h.connection.save() })).toThrow(/snapshot\.context\.itemId/);

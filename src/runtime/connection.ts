@@ -173,8 +173,11 @@ function checkPersisted(persisted: unknown): InputError | undefined {
   return undefined;
 }
 
-/** Creates (or restores) a live connection. Throws an `InputError` only for a bad `restore`. */
+/** Creates (or restores) a live connection. Throws an `InputError` only for a missing `itemId` or a bad `restore`. */
 export function createConnection(options: ConnectionOptions): Connection {
+  if (typeof options?.itemId !== 'string' || options.itemId.trim() === '') {
+    throw new InputError('connection options', [issue('itemId', "the Pluggy item's id (a non-empty string)", options?.itemId)], options);
+  }
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((error: unknown) => console.error('[pluggy-lifecycle]', error));
   const keepRejected = options.keepRejected ?? 100;
