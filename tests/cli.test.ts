@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main';
 import { itemJson, ITEM_ID, T0 } from './support';
 
-function run(argv: string[]) {
+async function run(argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
+  const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
   return { code, out, err };
 }
 
@@ -21,40 +21,40 @@ function jsonl(lines: unknown[]): string {
 }
 
 describe('pluggy-lifecycle decide', () => {
-  test('prints the decision as JSON', () => {
-    const { code, out } = run(['decide', '--status', 'LOGIN_ERROR', '--execution-status', 'INVALID_CREDENTIALS']);
+  test('prints the decision as JSON', async () => {
+    const { code, out } = await run(['decide', '--status', 'LOGIN_ERROR', '--execution-status', 'INVALID_CREDENTIALS']);
     expect(code).toBe(0);
     expect(JSON.parse(out[0]!)).toEqual(expect.objectContaining({ rule: 'R2', phase: 'blocked', canSync: false, remedy: 'updateCredentials' }));
   });
 
-  test('--open-finance is reflected in the reason of a partial success', () => {
-    const { out } = run(['decide', '--status', 'UPDATED', '--execution-status', 'PARTIAL_SUCCESS', '--open-finance']);
+  test('--open-finance is reflected in the reason of a partial success', async () => {
+    const { out } = await run(['decide', '--status', 'UPDATED', '--execution-status', 'PARTIAL_SUCCESS', '--open-finance']);
     expect(JSON.parse(out[0]!)).toEqual(expect.objectContaining({ rule: 'R16', warning: 'partial', reason: expect.stringContaining('Open Finance') }));
   });
 
-  test('a mixed-up value is named as that mistake, with exit code 1', () => {
-    const { code, out, err } = run(['decide', '--status', 'PARTIAL_SUCCESS', '--execution-status', 'SUCCESS']);
+  test('a mixed-up value is named as that mistake, with exit code 1', async () => {
+    const { code, out, err } = await run(['decide', '--status', 'PARTIAL_SUCCESS', '--execution-status', 'SUCCESS']);
     expect(code).toBe(1);
     expect(out).toEqual([]);
     expect(err.join('\n')).toContain('PARTIAL_SUCCESS is an executionStatus, not a status');
   });
 
-  test('unknown values are refused unless --lenient', () => {
-    expect(run(['decide', '--status', 'UPDATED', '--execution-status', 'NEW_THING']).code).toBe(1);
-    const lenient = run(['decide', '--status', 'UPDATED', '--execution-status', 'NEW_THING', '--lenient']);
+  test('unknown values are refused unless --lenient', async () => {
+    expect((await run(['decide', '--status', 'UPDATED', '--execution-status', 'NEW_THING'])).code).toBe(1);
+    const lenient = await run(['decide', '--status', 'UPDATED', '--execution-status', 'NEW_THING', '--lenient']);
     expect(lenient.code).toBe(0);
     expect(JSON.parse(lenient.out[0]!)).toEqual(expect.objectContaining({ rule: 'R17', phase: 'unknown', canSync: false }));
   });
 
-  test('missing options are a usage error (exit code 2)', () => {
-    const { code, err } = run(['decide', '--status', 'UPDATED']);
+  test('missing options are a usage error (exit code 2)', async () => {
+    const { code, err } = await run(['decide', '--status', 'UPDATED']);
     expect(code).toBe(2);
     expect(err.join('\n')).toContain('Usage:');
   });
 });
 
 describe('pluggy-lifecycle replay', () => {
-  test('prints one line per input line, with the state and the effects', () => {
+  test('prints one line per input line, with the state and the effects', async () => {
     const file = jsonl([
       { snapshot: itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0) },
       { advance: 2000 },
@@ -64,7 +64,7 @@ describe('pluggy-lifecycle replay', () => {
       { syncDone: { accounts: 2 } },
       { webhook: { event: 'item/deleted', eventId: 'e-9', itemId: ITEM_ID } },
     ]);
-    const { code, out } = run(['replay', file]);
+    const { code, out } = await run(['replay', file]);
     expect(code).toBe(0);
     expect(out.map((line) => JSON.parse(line))).toEqual([
       { line: 1, state: 'pending.waiting', effects: [] },
@@ -77,19 +77,19 @@ describe('pluggy-lifecycle replay', () => {
     ]);
   });
 
-  test('the simulated clock starts at the first snapshot: an MFA deadline fires on the advance that passes it', () => {
+  test('the simulated clock starts at the first snapshot: an MFA deadline fires on the advance that passes it', async () => {
     const expiresAt = new Date(T0 + 180_000).toISOString();
     const file = jsonl([
       { snapshot: itemJson('WAITING_USER_INPUT', 'WAITING_USER_INPUT', T0, { parameter: { name: 'token', expiresAt } }) },
       { advance: 179_999 },
       { advance: 1 },
     ]);
-    const lines = run(['replay', file, '--mode', 'push']).out.map((line) => JSON.parse(line));
+    const lines = (await run(['replay', file, '--mode', 'push'])).out.map((line) => JSON.parse(line));
     expect(lines[1]).toEqual({ line: 2, state: 'awaitingUser.input', effects: [] });
     expect(lines[2]).toEqual({ line: 3, state: 'blocked.reconnect', effects: [expect.objectContaining({ type: 'reconnectRequired', remedy: 'reconnect' })] });
   });
 
-  test('bad lines are reported by line number, the replay goes on, and the exit code is 1', () => {
+  test('bad lines are reported by line number, the replay goes on, and the exit code is 1', async () => {
     const file = jsonl([
       { snapshot: itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0) },
       '{"snapshot": {',
@@ -99,7 +99,7 @@ describe('pluggy-lifecycle replay', () => {
       '',
       { snapshot: itemJson('UPDATED', 'SUCCESS', T0 + 2000) },
     ]);
-    const { code, out } = run(['replay', file, '--mode', 'push']);
+    const { code, out } = await run(['replay', file, '--mode', 'push']);
     expect(code).toBe(1);
     const lines = out.map((line) => JSON.parse(line));
     expect(lines.map((line) => line.line)).toEqual([1, 2, 3, 4, 5, 7]);
@@ -110,8 +110,8 @@ describe('pluggy-lifecycle replay', () => {
     expect(lines[5]).toEqual({ line: 7, state: 'syncable.syncing', effects: [expect.objectContaining({ type: 'sync' })] });
   });
 
-  test('a missing file is an error, not a crash', () => {
-    const { code, err } = run(['replay', '/nonexistent/recording.jsonl']);
+  test('a missing file is an error, not a crash', async () => {
+    const { code, err } = await run(['replay', '/nonexistent/recording.jsonl']);
     expect(code).toBe(1);
     expect(err.join('')).toContain('cannot read /nonexistent/recording.jsonl');
   });

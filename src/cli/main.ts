@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /** The `pluggy-lifecycle` command line. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { decide } from '../decision/decide';
 import type { DriveMode } from '../machine/context';
 import { runSchema, vocabularyField, type ParsingMode } from '../vocabulary/fields';
 import { EXECUTION_STATUS_VOCABULARY, STATUS_VOCABULARY } from '../vocabulary/item';
+import { checkSpec, writeSpec } from '../spec/generate';
 import { replay } from './replay';
 
 const USAGE = `Usage:
@@ -16,6 +18,8 @@ const USAGE = `Usage:
       Runs a recorded sequence through one connection; prints one JSON line per input line.
       Lines: {"snapshot":{...}} {"webhook":{...}} {"reconnect":true} {"syncDone":{"accounts":N}}
              {"syncFailed":{"error":"..."}} {"fetchFailed":{"status":404}} {"advance":MS}
+  pluggy-lifecycle spec [--check] [--out DIR]
+      Regenerates the living spec in DIR (default docs/); --check only reports files that drifted (exit 1).
   pluggy-lifecycle help
 
 Exit codes: 0 success; 1 invalid input (replay: some line was bad); 2 usage error.`;
@@ -85,8 +89,29 @@ function replayCommand(args: string[], io: Io): number {
   return outputs.some((output) => 'error' in output) ? 1 : 0;
 }
 
-/** Runs the CLI with `argv` (without `node` and the script); returns the exit code. */
-export function main(argv: readonly string[], io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) }): number {
+async function specCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { check: { type: 'boolean', default: false }, out: { type: 'string', default: 'docs' } },
+    strict: true,
+  });
+  const dir = values.out;
+  if (values.check) {
+    const drifts = await checkSpec(dir);
+    for (const drift of drifts) io.err(`${join(dir, drift.path)}: ${drift.problem === 'missing' ? 'missing' : 'differs from what the code generates'}`);
+    if (drifts.length > 0) {
+      io.err(`the spec in ${dir}/ is stale: run \`npm run spec\` and commit the result`);
+      return 1;
+    }
+    io.out(`the spec in ${dir}/ is up to date`);
+    return 0;
+  }
+  for (const file of await writeSpec(dir)) io.out(`wrote ${file}`);
+  return 0;
+}
+
+/** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) }): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -94,6 +119,8 @@ export function main(argv: readonly string[], io: Io = { out: (t) => console.log
         return decideCommand(rest, io);
       case 'replay':
         return replayCommand(rest, io);
+      case 'spec':
+        return await specCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':
@@ -112,5 +139,13 @@ export function main(argv: readonly string[], io: Io = { out: (t) => console.log
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -14,7 +14,7 @@ import {
   type ConnectionInput,
   type TimerName,
 } from './context';
-import type { Effect } from './effects';
+import type { Effect, EffectType } from './effects';
 import type { ConnectionEvent } from './events';
 import { backoff, timingOf } from './timing';
 
@@ -253,3 +253,21 @@ export const connectionSetup = setup({
 });
 
 export { initialContext };
+
+/**
+ * The effects each named action may emit, and when only some of the time: the generated spec
+ * prints them next to each transition, and the property tests check that nothing else is emitted.
+ */
+export const ACTION_EFFECTS: Readonly<Record<string, { readonly effects: readonly EffectType[]; readonly onlyWhen?: string }>> = {
+  'report anomalies': { effects: ['anomaly'], onlyWhen: 'a value is outside the vocabulary or no rule covers the snapshot' },
+  'emit reconnect required': { effects: ['reconnectRequired'] },
+  'emit user input required': { effects: ['userInputRequired'] },
+  'emit user action required': { effects: ['userActionRequired'] },
+  'emit fetch': { effects: ['fetch'] },
+  'emit stalled': { effects: ['stalled'] },
+  'emit sync': { effects: ['sync'] },
+  'emit schedule retry': { effects: ['scheduleRetry'] },
+  'emit deleted': { effects: ['deleted'] },
+  'emit anomaly': { effects: ['anomaly'] },
+  'emit recovered when healing': { effects: ['recovered'], onlyWhen: 'the connection left blocked on new evidence, not RECONNECT' },
+};
