@@ -20,6 +20,10 @@ const USAGE = `Usage:
              {"syncFailed":{"error":"..."}} {"fetchFailed":{"status":404}} {"advance":MS}
   pluggy-lifecycle spec [--check] [--out DIR]
       Regenerates the living spec in DIR (default docs/); --check only reports files that drifted (exit 1).
+  pluggy-lifecycle inspect [--port N] [--host H] [--token T]
+      Starts the self-hosted inspector (loopback only by default) and prints its URL.
+  pluggy-lifecycle demo [--port N] [--connections N] [--speed X]
+      Starts the inspector and a simulated fleet living every scenario (time runs X times faster).
   pluggy-lifecycle help
 
 Exit codes: 0 success; 1 invalid input (replay: some line was bad); 2 usage error.`;
@@ -110,6 +114,64 @@ async function specCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+function positiveNumber(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${name} must be a number >= 0, received ${text}`);
+  return value;
+}
+
+/** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */
+function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
+      ...(withFleet ? { connections: { type: 'string' }, speed: { type: 'string' } } : {}),
+    },
+    strict: true,
+  });
+  // Loaded here: only the inspector needs its optional dependencies (ws, elkjs).
+  const { startInspectorServer } = await import('../../inspector/server');
+  const server = await startInspectorServer({
+    port: positiveNumber('port', values.port as string | undefined, 4242),
+    ...(values.host ? { host: values.host as string } : {}),
+    ...(values.token ? { token: values.token as string } : {}),
+  });
+  io.out(`pluggy-lifecycle inspector: ${server.url}`);
+  let stopFleet = () => undefined as void;
+  if (withFleet) {
+    const { createInspector } = await import('../../inspector/client');
+    const { startFleet } = await import('../demo/fleet');
+    const inspector = createInspector({ url: server.ingestUrl });
+    const fleet = startFleet({
+      inspect: inspector.inspect,
+      connections: positiveNumber('connections', values.connections as string | undefined, 48),
+      speed: positiveNumber('speed', values.speed as string | undefined, 20),
+    });
+    io.out(`demo: a fleet of simulated connections is running; open the URL above (Ctrl-C stops)`);
+    stopFleet = () => {
+      fleet.stop();
+      inspector.close();
+    };
+  } else {
+    io.out(`send inspection frames to ${server.ingestUrl} (Ctrl-C stops)`);
+  }
+  await untilStopped();
+  stopFleet();
+  await server.close();
+  return 0;
+}
+
 /** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) }): Promise<number> {
   const [command, ...rest] = argv;
@@ -121,6 +183,10 @@ export async function main(argv: readonly string[], io: Io = { out: (t) => conso
         return replayCommand(rest, io);
       case 'spec':
         return await specCommand(rest, io);
+      case 'inspect':
+        return await inspectCommand(rest, io, false);
+      case 'demo':
+        return await inspectCommand(rest, io, true);
       case 'help':
       case '--help':
       case '-h':

@@ -1,0 +1,188 @@
+/** The inspection client and the inspector server, without a browser. */
+import { get } from 'node:http';
+import { WebSocket } from 'ws';
+import { createInspector } from '../inspector/client';
+import { startInspectorServer, tokenMatches, type InspectorServer } from '../inspector/server';
+import type { InspectorFrame } from '../inspector/protocol';
+import { connectionMachine, createConnection, SimulatedClock } from '../src';
+import { describeMachine } from '../src/spec/walk';
+import { itemJson, ITEM_ID, T0 } from './support';
+
+const servers: InspectorServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function server(options: Parameters<typeof startInspectorServer>[0] = {}) {
+  const started = await startInspectorServer({ port: 0, ...options });
+  servers.push(started);
+  return started;
+}
+
+async function until<T>(read: () => T | undefined, timeoutMs = 3000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => get(url, (response) => resolve(response.statusCode ?? 0)).on('error', reject));
+}
+
+const SECRETS = {
+  qr: 'QR-PAYLOAD-7f3a',
+  consentUrl: 'https://bank.example/consent?code=SECRET-91c2',
+  provider: 'Senha incorreta para o CPF 123',
+  password: 'hunter2-secret',
+};
+
+function inspectedConnection(url: string, options: { redact?: boolean } = {}) {
+  const inspector = createInspector({ url, ...options });
+  const clock = new SimulatedClock(T0);
+  const connection = createConnection({ itemId: ITEM_ID, clock, inspect: inspector.inspect });
+  return { inspector, clock, connection };
+}
+
+describe('frames from a live connection', () => {
+  test('actor, events, snapshots, microsteps and effects reach the server, keyed like the spec', async () => {
+    const inspectorServer = await server();
+    const { inspector, clock, connection } = inspectedConnection(inspectorServer.ingestUrl);
+    connection.send({ type: 'SNAPSHOT', item: itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0) });
+    clock.advance(2000);
+    connection.send({ type: 'SNAPSHOT', item: itemJson('UPDATED', 'SUCCESS', T0 + 3000) });
+    await inspector.flush();
+    const frames = await until(() => (inspectorServer.frames().some((frame) => frame.kind === 'effect' && frame.effect.type === 'sync') ? inspectorServer.frames() : undefined));
+    expect(new Set(frames.map((frame) => frame.kind))).toEqual(new Set(['actor', 'event', 'snapshot', 'microstep', 'action', 'effect']));
+    expect(frames.map((frame) => frame.seq)).toEqual(frames.map((_, index) => index + 1));
+    const actor = frames.find((frame) => frame.kind === 'actor');
+    expect(actor).toEqual(expect.objectContaining({ actorId: `connection:${ITEM_ID}`, machineId: 'connection' }));
+    const declared = new Set(describeMachine(connectionMachine).transitions.map((transition) => transition.key));
+    const taken = frames.flatMap((frame) => (frame.kind === 'microstep' ? frame.transitions.map((transition) => transition.key) : []));
+    expect(taken).toEqual(expect.arrayContaining(['(machine) SNAPSHOT #2', 'pending.waiting xstate.after.nextCheck.connection.pending.waiting #0', '(machine) SNAPSHOT #5']));
+    for (const key of taken) expect(declared).toContain(key);
+    const effects = frames.flatMap((frame) => (frame.kind === 'effect' ? [frame.effect.type] : []));
+    expect(effects).toEqual(['fetch', 'sync']);
+    inspector.close();
+  });
+
+  test('MFA data, user-action attributes, provider messages and credentials never leave the process', async () => {
+    const inspectorServer = await server();
+    const { inspector, connection } = inspectedConnection(inspectorServer.ingestUrl);
+    connection.send({
+      type: 'SNAPSHOT',
+      item: itemJson('WAITING_USER_INPUT', 'WAITING_USER_INPUT', T0, {
+        parameter: { name: 'token', type: 'image', data: SECRETS.qr, expiresAt: new Date(T0 + 60_000).toISOString() },
+        error: { code: 'INVALID_CREDENTIALS_MFA', message: 'wrong code', providerMessage: SECRETS.provider },
+        userAction: { type: 'authorize-access', attributes: { url: SECRETS.consentUrl } },
+      }),
+    });
+    connection.send({ type: 'WEBHOOK', payload: { event: 'item/error', eventId: 'e1', itemId: ITEM_ID, error: { code: 'X', message: 'y', providerMessage: SECRETS.provider }, password: SECRETS.password } });
+    await inspector.flush();
+    const text = await until(() => {
+      const all = JSON.stringify(inspectorServer.frames());
+      return all.includes('item/error') ? all : undefined;
+    });
+    for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+    expect(text).toContain('[redacted]');
+    expect(text).toContain('"name":"token"');
+    inspector.close();
+  });
+
+  test('the server redacts even frames from a client that was told not to', async () => {
+    const inspectorServer = await server();
+    const { inspector, connection } = inspectedConnection(inspectorServer.ingestUrl, { redact: false });
+    connection.send({ type: 'SNAPSHOT', item: itemJson('WAITING_USER_INPUT', 'WAITING_USER_INPUT', T0, { parameter: { name: 'token', data: SECRETS.qr } }) });
+    await inspector.flush();
+    await until(() => inspectorServer.frames().length > 3 || undefined);
+    expect(JSON.stringify(inspectorServer.frames())).not.toContain(SECRETS.qr);
+    inspector.close();
+  });
+
+  test('the client buffers while the server is down, with a bound, and delivers after reconnecting', async () => {
+    const first = await server();
+    const port = first.port;
+    await first.close();
+    servers.splice(servers.indexOf(first), 1);
+    const inspector = createInspector({ url: `ws://127.0.0.1:${port}/ingest`, maxBuffer: 5, reconnectMs: 50 });
+    const connection = createConnection({ itemId: ITEM_ID, clock: new SimulatedClock(T0), inspect: inspector.inspect });
+    for (let i = 0; i < 5; i++) connection.send({ type: 'SNAPSHOT', item: itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0 + i * 1000) });
+    expect(inspector.stats()).toEqual(expect.objectContaining({ buffered: 5, connected: false }));
+    expect(inspector.stats().dropped).toBeGreaterThan(0);
+    const second = await server({ port });
+    await until(() => second.frames().length === 5 || undefined);
+    expect(inspector.stats()).toEqual(expect.objectContaining({ buffered: 0, sent: 5, connected: true }));
+    inspector.close();
+  });
+});
+
+describe('the server', () => {
+  test('binds to loopback by default and serves the UI and the machine', async () => {
+    const inspectorServer = await server();
+    expect(inspectorServer.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/machine`)).toBe(200);
+    expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/vendor/elk.bundled.js`)).toBe(200);
+    expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/nope`)).toBe(404);
+  });
+
+  test('with a token, requests and sockets without it are refused', async () => {
+    const inspectorServer = await server({ token: 's3cret' });
+    expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/frames`)).toBe(401);
+    expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/frames?token=wrong`)).toBe(401);
+    expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/frames?token=s3cret`)).toBe(200);
+    const refused = await new Promise<string>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${inspectorServer.port}/ingest`);
+      socket.on('unexpected-response', (_request, response) => resolve(String(response.statusCode)));
+      socket.on('open', () => resolve('open'));
+      socket.on('error', () => undefined);
+    });
+    expect(refused).toBe('401');
+    expect(inspectorServer.ingestUrl).toContain('token=s3cret');
+  });
+
+  test('tokens compare by value, whatever their length', () => {
+    expect(tokenMatches('abc', 'abc')).toBe(true);
+    expect(tokenMatches('abc', 'abd')).toBe(false);
+    expect(tokenMatches('abc', 'abcd')).toBe(false);
+    expect(tokenMatches('abc', undefined)).toBe(false);
+  });
+
+  test('keeps a bounded replay buffer and replays it to a browser that joins late', async () => {
+    const inspectorServer = await server({ replayLimit: 10 });
+    const { inspector, clock, connection } = inspectedConnection(inspectorServer.ingestUrl);
+    connection.send({ type: 'SNAPSHOT', item: itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0) });
+    clock.advance(60_000);
+    await inspector.flush();
+    await until(() => inspectorServer.frames().at(-1)!.seq > 20 || undefined);
+    const frames = inspectorServer.frames();
+    expect(frames).toHaveLength(10);
+    const viewer = new WebSocket(`ws://127.0.0.1:${inspectorServer.port}/viewer`);
+    const replay = await new Promise<{ frames: InspectorFrame[]; replay: boolean }>((resolve) => viewer.once('message', (data) => resolve(JSON.parse(String(data)))));
+    expect(replay.replay).toBe(true);
+    expect(replay.frames.map((frame) => frame.seq)).toEqual(frames.map((frame) => frame.seq));
+    viewer.close();
+    inspector.close();
+  });
+
+  test('accepts frames in the format of @statelyai/inspect, and drops malformed ones', async () => {
+    const inspectorServer = await server();
+    const producer = new WebSocket(inspectorServer.ingestUrl);
+    await new Promise((resolve) => producer.once('open', resolve));
+    producer.send('not json');
+    producer.send(JSON.stringify({ hello: 'world' }));
+    producer.send(
+      JSON.stringify({
+        _version: '0.7.2', createdAt: '1796325235231', definition: '{"id":"toggle","initial":"off"}', id: null, name: 'toggle-1', rootId: 'x:0', sessionId: 'x:0',
+        snapshot: { children: {}, context: { password: SECRETS.password }, historyValue: {}, status: 'active', tags: [], value: 'off' }, type: '@xstate.actor',
+      }),
+    );
+    producer.send(JSON.stringify({ _version: '0.7.2', createdAt: '1796325235240', event: { type: 'TOGGLE' }, id: null, rootId: 'x:0', sessionId: 'x:0', sourceId: null, type: '@xstate.event' }));
+    const frames = await until(() => (inspectorServer.frames().length === 2 ? inspectorServer.frames() : undefined));
+    expect(frames[0]).toEqual(expect.objectContaining({ origin: 'statelyai', kind: 'actor', machineId: 'toggle', actorId: 'toggle-1', value: 'off', context: { password: '[redacted]' } }));
+    expect(frames[1]).toEqual(expect.objectContaining({ origin: 'statelyai', kind: 'event', event: { type: 'TOGGLE' } }));
+    producer.close();
+  });
+});
