@@ -82,8 +82,8 @@ export const connectionMachine = connectionSetup.createMachine({
   context: ({ input }) => initialContext(input),
   initial: 'unknown',
   on: {
+    // Every state first ignores stale snapshots itself (its own transitions are tried before these).
     SNAPSHOT: [
-      ignoreOldSnapshot,
       {
         guard: { type: 'snapshot decides', params: { phase: 'unknown' } },
         target: '.unknown.anomaly',

@@ -40,6 +40,18 @@ describe('save and restore', () => {
     expect(restored.effects.map((effect) => effect.type)).toContain('stalled');
   });
 
+  test('a stalled connection restored later does not report the stall again', () => {
+    const h = harness({ mode: 'push' });
+    h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+    h.clock.advance(11 * MINUTE);
+    expect(h.ofType('stalled')).toHaveLength(1);
+    expect(h.connection.getState().timers.stallBudget).toBeUndefined();
+    const restored = restore(h.connection.save(), h.clock.now(), { mode: 'push' });
+    restored.clock.advance(0);
+    restored.clock.advance(5 * MINUTE);
+    expect(restored.effects.map((effect) => effect.type)).toEqual(['fetch']);
+  });
+
   test('an MFA deadline fires at parameter.expiresAt after a restore', () => {
     const h = harness({ mode: 'push' });
     const expiresAt = new Date(T0 + 3 * MINUTE).toISOString();

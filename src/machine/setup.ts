@@ -138,9 +138,11 @@ export const connectionSetup = setup({
       };
     }),
     'note the time': assign(({ context, event }) => ({ clock: timeOf({ context, event }) })),
-    'reach due time': assign(({ context }, params: { timer: TimerName }) => ({
-      clock: Math.max(context.clock, context.due[params.timer] ?? context.clock),
-    })),
+    // A fired timer moves the clock to its due time and is forgotten (it is no longer armed).
+    'reach due time': assign(({ context }, params: { timer: TimerName }) => {
+      const { [params.timer]: due, ...rest } = context.due;
+      return { clock: Math.max(context.clock, due ?? context.clock), due: rest };
+    }),
     'report anomalies': enqueueActions(({ context, event, enqueue }) => {
       const item = snapshotOf(event);
       if (!item) return;
