@@ -118,7 +118,7 @@ export function toDot(info: MachineInfo): string {
       const fill = PHASE_COLOURS[phase] ?? '#ffffff';
       if (state.type === 'compound') {
         lines.push(`${indent}subgraph ${quote(`cluster_${nodeId(state.path)}`)} {`);
-        lines.push(`${indent}  label=${quote(state.key)}; style="rounded,filled"; fillcolor=${quote(fill)}; color="#999999";`);
+        lines.push(`${indent}  label=${quote(state.key)}; labeljust="l"; fontsize=14; style="rounded,filled"; fillcolor=${quote(fill)}; color="#999999";`);
         if (drawn.some((transition) => transition.source === state.path)) {
           lines.push(`${indent}  ${quote(anyOf(state.path))} [label=${quote(`any ${state.key} state`)}, shape=plaintext, style="", fontcolor="#333333"];`);
         }
