@@ -5,6 +5,7 @@
  * Binds to loopback unless told otherwise; an access token can guard both HTTP and WebSocket.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,7 +39,16 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
-const UI_DIR = join(__dirname, '..', '..', 'inspector', 'ui');
+/**
+ * Where the UI's static files are for a server module in `dir`: next to it when it runs from
+ * source (ts-jest, ts-node), at the package root's `inspector/ui` when it runs from `dist/inspector/`.
+ */
+export function findUiDir(dir: string): string {
+  const candidates = [join(dir, 'ui'), join(dir, '..', '..', 'inspector', 'ui')];
+  return candidates.find((candidate) => existsSync(join(candidate, 'index.html'))) ?? candidates[0]!;
+}
+
+const UI_DIR = findUiDir(__dirname);
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

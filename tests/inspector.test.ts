@@ -1,8 +1,10 @@
 /** The inspection client and the inspector server, without a browser. */
+import { existsSync } from 'node:fs';
 import { get } from 'node:http';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createInspector } from '../inspector/client';
-import { startInspectorServer, tokenMatches, type InspectorServer } from '../inspector/server';
+import { findUiDir, startInspectorServer, tokenMatches, type InspectorServer } from '../inspector/server';
 import type { InspectorFrame } from '../inspector/protocol';
 import { connectionMachine, createConnection, SimulatedClock } from '../src';
 import { describeMachine } from '../src/spec/walk';
@@ -126,6 +128,14 @@ describe('the server', () => {
     expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/machine`)).toBe(200);
     expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/vendor/elk.bundled.js`)).toBe(200);
     expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/nope`)).toBe(404);
+  });
+
+  test('finds the UI both from source and from the built dist/inspector/', () => {
+    const root = join(__dirname, '..');
+    const ui = join(root, 'inspector', 'ui');
+    expect(existsSync(join(ui, 'index.html'))).toBe(true);
+    expect(findUiDir(join(root, 'inspector'))).toBe(ui);
+    expect(findUiDir(join(root, 'dist', 'inspector'))).toBe(ui);
   });
 
   test('with a token, requests and sockets without it are refused', async () => {
