@@ -68,6 +68,20 @@ export function tokenMatches(expected: string, given: string | undefined): boole
 
 type Json = Record<string, unknown>;
 
+/** `127.0.0.1:4242` → `127.0.0.1`, `[::1]:4242` → `::1`, `http://localhost:3000` → `localhost`. */
+function hostnameOf(text: string | undefined): string {
+  if (!text) return '';
+  try {
+    return new URL(text.includes('://') ? text : `http://${text}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '::1' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 function record(value: unknown): Json | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
 }
@@ -139,6 +153,20 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     return tokenMatches(options.token, url.searchParams.get('token') ?? (typeof header === 'string' ? header : undefined));
   };
 
+  // On loopback, a web page the developer visits could still reach the inspector: through DNS
+  // rebinding (its own name resolving to 127.0.0.1, seen in the Host header) or with a WebSocket,
+  // which browsers open across origins. So the Host must be a loopback name, a viewer socket must
+  // come from the inspector's own page, and, without a token, producers in a browser must be
+  // served from loopback too.
+  const loopback = isLoopback(host);
+  const hostAllowed = (request: IncomingMessage): boolean => !loopback || isLoopback(hostnameOf(request.headers.host));
+  const originAllowed = (request: IncomingMessage, path: string): boolean => {
+    const origin = request.headers.origin;
+    if (origin === undefined) return true; // not a browser: no page can drive it
+    if (path === '/viewer') return origin === `http://${request.headers.host ?? ''}`;
+    return options.token !== undefined || isLoopback(hostnameOf(origin));
+  };
+
   const broadcast = () => {
     flushScheduled = false;
     if (pending.length === 0) return;
@@ -171,6 +199,10 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
   };
 
   const server: Server = createServer((request, response) => {
+    if (!hostAllowed(request)) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end(`the inspector answers on ${host} only, not for host ${request.headers.host ?? '(none)'}`);
+      return;
+    }
     if (!authorized(request)) {
       response.writeHead(401, { 'content-type': 'text/plain' }).end('missing or wrong inspector token');
       return;
@@ -192,12 +224,16 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   server.on('upgrade', (request, socket, head) => {
+    const path = new URL(request.url ?? '/', 'http://inspector').pathname;
+    if (!hostAllowed(request) || !originAllowed(request, path)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+      return;
+    }
     if (!authorized(request)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\n\r\n');
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      const path = new URL(request.url ?? '/', 'http://inspector').pathname;
       if (path === '/viewer') {
         viewers.add(ws);
         ws.send(JSON.stringify({ type: 'frames', frames, replay: true }));

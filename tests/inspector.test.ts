@@ -1,6 +1,6 @@
 /** The inspection client and the inspector server, without a browser. */
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
+import { get, request } from 'node:http';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createInspector } from '../inspector/client';
@@ -33,6 +33,27 @@ async function until<T>(read: () => T | undefined, timeoutMs = 3000): Promise<T>
 
 function httpStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => get(url, (response) => resolve(response.statusCode ?? 0)).on('error', reject));
+}
+
+function httpStatusWithHost(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    request({ host: '127.0.0.1', port, path: '/api/frames', headers: { host } }, (response) => resolve(response.statusCode ?? 0))
+      .on('error', reject)
+      .end(),
+  );
+}
+
+/** Opens a WebSocket with the given headers; resolves to 'open' or the HTTP status it was refused with. */
+function socketOutcome(url: string, headers: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { headers });
+    socket.on('unexpected-response', (_request, response) => resolve(String(response.statusCode)));
+    socket.on('open', () => {
+      socket.close();
+      resolve('open');
+    });
+    socket.on('error', () => undefined);
+  });
 }
 
 const SECRETS = {
@@ -94,6 +115,31 @@ describe('frames from a live connection', () => {
     inspector.close();
   });
 
+  test('anything that looks like a credential is redacted inside free text too', async () => {
+    const inspectorServer = await server();
+    const { inspector, connection } = inspectedConnection(inspectorServer.ingestUrl);
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXZhbHVl';
+    connection.send({
+      type: 'WEBHOOK',
+      payload: {
+        event: 'item/error', eventId: 'e2', itemId: ITEM_ID,
+        error: { code: 'UNEXPECTED_ERROR', message: `upstream said: Authorization: Bearer ${jwt}` },
+        link: 'https://ana:hunter2-secret@bank.example/consent?client=7&code=SECRET-91c2&state=ok',
+      },
+    });
+    await inspector.flush();
+    const text = await until(() => {
+      const all = JSON.stringify(inspectorServer.frames());
+      return all.includes('item/error') ? all : undefined;
+    });
+    for (const secret of [jwt, 'hunter2-secret', 'SECRET-91c2']) expect(text).not.toContain(secret);
+    // What is not a credential stays readable.
+    expect(text).toContain('upstream said: Authorization: Bearer [redacted]');
+    expect(text).toContain('https://ana:[redacted]@bank.example/consent?client=7&code=[redacted]&state=ok');
+    expect(text).toContain('UNEXPECTED_ERROR');
+    inspector.close();
+  });
+
   test('the server redacts even frames from a client that was told not to', async () => {
     const inspectorServer = await server();
     const { inspector, connection } = inspectedConnection(inspectorServer.ingestUrl, { redact: false });
@@ -117,6 +163,30 @@ describe('frames from a live connection', () => {
     const second = await server({ port });
     await until(() => second.frames().length === 5 || undefined);
     expect(inspector.stats()).toEqual(expect.objectContaining({ buffered: 0, sent: 5, connected: true }));
+    inspector.close();
+  });
+
+  test('after the server restarts, the client reconnects by itself and frames flow again', async () => {
+    const first = await server();
+    const { port } = first;
+    const inspector = createInspector({ url: first.ingestUrl, reconnectMs: 50 });
+    const clock = new SimulatedClock(T0);
+    const connection = createConnection({ itemId: ITEM_ID, clock, inspect: inspector.inspect });
+    connection.send({ type: 'SNAPSHOT', item: itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0) });
+    await until(() => first.frames().some((frame) => frame.kind === 'snapshot' && JSON.stringify(frame.value).includes('pending')) || undefined);
+    await first.close();
+    servers.splice(servers.indexOf(first), 1);
+    await until(() => !inspector.stats().connected || undefined);
+    // Sent while no server listens: kept in the buffer.
+    connection.send({ type: 'SNAPSHOT', item: itemJson('UPDATED', 'SUCCESS', T0 + 5000) });
+    expect(inspector.stats().buffered).toBeGreaterThan(0);
+    const second = await server({ port });
+    const effects = await until(() => {
+      const sync = second.frames().filter((frame) => frame.kind === 'effect').map((frame) => (frame.kind === 'effect' ? frame.effect.type : ''));
+      return sync.includes('sync') ? sync : undefined;
+    });
+    expect(effects).toEqual(['sync']);
+    expect(inspector.stats()).toEqual(expect.objectContaining({ buffered: 0, connected: true }));
     inspector.close();
   });
 });
@@ -143,14 +213,27 @@ describe('the server', () => {
     expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/frames`)).toBe(401);
     expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/frames?token=wrong`)).toBe(401);
     expect(await httpStatus(`http://127.0.0.1:${inspectorServer.port}/api/frames?token=s3cret`)).toBe(200);
-    const refused = await new Promise<string>((resolve) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${inspectorServer.port}/ingest`);
-      socket.on('unexpected-response', (_request, response) => resolve(String(response.statusCode)));
-      socket.on('open', () => resolve('open'));
-      socket.on('error', () => undefined);
-    });
-    expect(refused).toBe('401');
+    expect(await socketOutcome(`ws://127.0.0.1:${inspectorServer.port}/ingest`)).toBe('401');
+    expect(await socketOutcome(inspectorServer.ingestUrl)).toBe('open');
     expect(inspectorServer.ingestUrl).toContain('token=s3cret');
+  });
+
+  test('refuses pages of other sites: a rebound host name, and viewer sockets from another origin', async () => {
+    const inspectorServer = await server();
+    const { port } = inspectorServer;
+    expect(await httpStatusWithHost(port, `127.0.0.1:${port}`)).toBe(200);
+    expect(await httpStatusWithHost(port, `localhost:${port}`)).toBe(200);
+    // DNS rebinding: evil.example resolved to 127.0.0.1, the browser still sends its own name.
+    expect(await httpStatusWithHost(port, `evil.example:${port}`)).toBe(403);
+    const viewer = `ws://127.0.0.1:${port}/viewer`;
+    expect(await socketOutcome(viewer, { origin: `http://127.0.0.1:${port}` })).toBe('open');
+    expect(await socketOutcome(viewer)).toBe('open'); // a non-browser client sends no Origin
+    expect(await socketOutcome(viewer, { origin: 'https://evil.example' })).toBe('403');
+    expect(await socketOutcome(viewer, { origin: `http://localhost:${port + 1}` })).toBe('403');
+    // A producer running in a browser app on this machine may send frames; one on another site may not.
+    expect(await socketOutcome(inspectorServer.ingestUrl, { origin: 'http://localhost:3000' })).toBe('open');
+    expect(await socketOutcome(inspectorServer.ingestUrl, { origin: 'https://evil.example' })).toBe('403');
+    expect(inspectorServer.frames()).toEqual([]);
   });
 
   test('tokens compare by value, whatever their length', () => {
