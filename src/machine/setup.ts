@@ -20,14 +20,23 @@ import { backoff, timingOf } from './timing';
 
 type Args = { context: ConnectionContext; event: ConnectionEvent };
 
-// Guards on one SNAPSHOT are evaluated in turn; the decision is computed once per event.
-const decisions = new WeakMap<ItemSnapshot, Decision>();
+// Guards on one SNAPSHOT are evaluated in turn; the decision is computed once per event. One
+// slot is enough (the guards and actions of an event run back to back), and it is cheaper than a
+// WeakMap entry per snapshot, which the collector must also trace.
+let cached: { readonly item: ItemSnapshot; readonly isOpenFinance: boolean; readonly decision: Decision } | undefined;
 function decisionOf(item: ItemSnapshot, context: ConnectionContext): Decision {
-  let decision = decisions.get(item);
-  if (!decision) {
-    decision = decide({ ...item, isOpenFinance: item.connector?.isOpenFinance ?? context.isOpenFinance });
-    decisions.set(item, decision);
-  }
+  const isOpenFinance = item.connector?.isOpenFinance ?? context.isOpenFinance;
+  if (cached?.item === item && cached.isOpenFinance === isOpenFinance) return cached.decision;
+  // Only the fields decide() reads: spreading the whole parsed item cost more than deciding.
+  const decision = decide({
+    status: item.status,
+    executionStatus: item.executionStatus,
+    isOpenFinance,
+    parameter: item.parameter,
+    userAction: item.userAction,
+    statusDetail: item.statusDetail,
+  });
+  cached = { item, isOpenFinance, decision };
   return decision;
 }
 
