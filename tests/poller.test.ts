@@ -131,4 +131,51 @@ describe('the poll driver', () => {
     expect(h.state()).toBe('pending.waiting');
     expect((errors[0] as Error).message).toBe('socket hang up');
   });
+
+  test('stop() ends a fetch paused by a 429: it sends nothing more, even when the pause would have ended', async () => {
+    const h = harness();
+    let calls = 0;
+    const poller = createPoller({
+      clock: h.clock,
+      fetchItem: async () => {
+        calls++;
+        throw { code: 429, message: 'Too many requests' };
+      },
+    });
+    poller.attach(h.connection);
+    const done = poller.fetch(h.connection.itemId);
+    await settle();
+    expect(poller.pausedUntil).toBe(T0 + 60_000);
+    poller.stop();
+    await done;
+    expect(poller.stats().inFlight).toBe(0);
+    h.clock.advance(120_000);
+    await settle();
+    expect(calls).toBe(1);
+    expect(h.clock.pendingCount).toBe(0);
+  });
+
+  test('stop() releases fetches waiting for a slot', async () => {
+    const h = harness();
+    const release: Array<() => void> = [];
+    let calls = 0;
+    const poller = createPoller({
+      clock: h.clock,
+      maxConcurrent: 1,
+      fetchItem: (itemId) =>
+        new Promise((resolve) => {
+          calls++;
+          release.push(() => resolve(itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0 + 1000, { id: itemId })));
+        }),
+    });
+    const first = poller.fetch('item-a');
+    const second = poller.fetch('item-b');
+    await settle();
+    expect(calls).toBe(1);
+    poller.stop();
+    await second;
+    release.shift()!();
+    await first;
+    expect(calls).toBe(1);
+  });
 });

@@ -3,6 +3,13 @@
  * example pluggy-sdk's `PluggyClient#fetchItem`). The connection decides when to poll (its
  * backoff); the driver fetches, never twice at once for one item, pauses every fetch while
  * Pluggy answers 429, and reports the outcome back as SNAPSHOT or FETCH_FAILED.
+ *
+ * About pluggy-sdk 0.90 and 429s: its got client retries a 429 itself, twice, each time after
+ * `Retry-After` (always 60 s at Pluggy; got's cap on that wait ends up unset, so it never refuses
+ * to wait). One `fetchItem` call can therefore take two minutes and send three requests before it
+ * rejects, and then with the bare body `{ code: 429, message }`: the headers are gone, so the
+ * driver waits `defaultRetryAfterMs`. A `fetchItem` that rejects with the response (its `status`
+ * and `headers`) lets the driver pause every fetch exactly until `RateLimit-Reset`.
  */
 import { toFetchError } from '../runtime/commands';
 import { systemClock, type Clock } from '../runtime/clock';
@@ -12,7 +19,7 @@ export interface PollerOptions {
   /** Fetches the item JSON (`GET /items/{id}`); rejects with whatever the HTTP client rejects with. */
   readonly fetchItem: (itemId: string) => Promise<unknown>;
   readonly clock?: Clock;
-  /** Wait after a 429 that says nothing usable about when to retry (Pluggy's Retry-After is 60 s). */
+  /** Wait after a 429 that says nothing usable about when to retry (pluggy-sdk's bare body; Pluggy's Retry-After is 60 s). */
   readonly defaultRetryAfterMs?: number;
   /** Fetches in flight at once, across items (default 4). */
   readonly maxConcurrent?: number;
@@ -89,9 +96,12 @@ export function createPoller(options: PollerOptions): Poller {
       sleepers.set(handle, resolve);
     });
 
-  const acquire = async () => {
-    while (active >= maxConcurrent) await new Promise<void>((resolve) => slotWaiters.push(resolve));
+  /** Resolves true with a slot taken, or false when the poller stopped while waiting for one. */
+  const acquire = async (): Promise<boolean> => {
+    while (!stopped && active >= maxConcurrent) await new Promise<void>((resolve) => slotWaiters.push(resolve));
+    if (stopped) return false;
     active++;
+    return true;
   };
   const release = () => {
     active--;
@@ -100,9 +110,9 @@ export function createPoller(options: PollerOptions): Poller {
 
   const fetchOnce = async (itemId: string) => {
     for (let attempt = 0; !stopped; attempt++) {
-      while (pausedUntil !== null && clock.now() < pausedUntil) await sleep(pausedUntil - clock.now());
+      while (!stopped && pausedUntil !== null && clock.now() < pausedUntil) await sleep(pausedUntil - clock.now());
       if (stopped) return;
-      await acquire();
+      if (!(await acquire())) return;
       let outcome: { item: unknown } | { error: unknown };
       try {
         stats.fetches++;
