@@ -81,7 +81,7 @@ describe('the pure transition shortcut', () => {
     );
   });
 
-  test('returns each call's own actions, not those of earlier calls', () => {
+  test('returns the actions of each call, not those of earlier calls', () => {
     const start = initialConnection({ itemId: ITEM_ID, now: T0 })[0];
     const [, outer] = transitionConnection(start, { type: 'RECONNECT', at: T0 });
     const [, again] = transitionConnection(start, { type: 'RECONNECT', at: T0 });
