@@ -23,7 +23,8 @@ const USAGE = `Usage:
   pluggy-lifecycle inspect [--port N] [--host H] [--token T]
       Starts the self-hosted inspector (loopback only by default) and prints its URL.
   pluggy-lifecycle demo [--port N] [--connections N] [--speed X]
-      Starts the inspector and a simulated fleet living every scenario (time runs X times faster).
+      Starts the inspector and a simulated fleet living every scenario of the guide and of the
+      statechart contract (time runs X times faster, default 20).
   pluggy-lifecycle help
 
 Exit codes: 0 success; 1 invalid input (replay: some line was bad); 2 usage error.`;
@@ -142,23 +143,36 @@ async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promi
   });
   // Loaded here: only the inspector needs its optional dependencies (ws, elkjs).
   const { startInspectorServer } = await import('../../inspector/server');
-  const server = await startInspectorServer({
-    port: positiveNumber('port', values.port as string | undefined, 4242),
-    ...(values.host ? { host: values.host as string } : {}),
-    ...(values.token ? { token: values.token as string } : {}),
-  });
+  const port = positiveNumber('port', values.port as string | undefined, 4242);
+  let server: Awaited<ReturnType<typeof startInspectorServer>>;
+  try {
+    server = await startInspectorServer({
+      port,
+      ...(values.host ? { host: values.host as string } : {}),
+      ...(values.token ? { token: values.token as string } : {}),
+    });
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      io.err(`port ${port} is already in use: pass --port N (0 picks a free port)`);
+      return 1;
+    }
+    throw error;
+  }
   io.out(`pluggy-lifecycle inspector: ${server.url}`);
   let stopFleet = () => undefined as void;
   if (withFleet) {
     const { createInspector } = await import('../../inspector/client');
-    const { startFleet } = await import('../demo/fleet');
+    const { startFleet, acceleratedClock } = await import('../demo/fleet');
+    const { SCENARIOS } = await import('../demo/scenarios');
     const inspector = createInspector({ url: server.ingestUrl });
-    const fleet = startFleet({
-      inspect: inspector.inspect,
-      connections: positiveNumber('connections', values.connections as string | undefined, 48),
-      speed: positiveNumber('speed', values.speed as string | undefined, 20),
-    });
-    io.out(`demo: a fleet of simulated connections is running; open the URL above (Ctrl-C stops)`);
+    const speed = positiveNumber('speed', values.speed as string | undefined, 20);
+    if (speed === 0) throw new UsageError('--speed must be greater than 0, received 0');
+    const clock = acceleratedClock(speed);
+    const connections = positiveNumber('connections', values.connections as string | undefined, SCENARIOS.length * 3);
+    const fleet = startFleet({ clock, inspect: inspector.inspect, connections });
+    io.out(`demo: ${connections} simulated connections living ${SCENARIOS.length} scenarios, time ${speed}x faster; open the URL above (Ctrl-C stops)`);
+    for (const scenario of SCENARIOS) io.out(`  ${scenario.name.padEnd(28)} ${scenario.description}`);
+    clock.setTimeout(() => io.out('demo: every scenario has played; the inspector keeps the whole history (scrub back through any connection)'), fleet.scriptedUntil - clock.now() + 60_000);
     stopFleet = () => {
       fleet.stop();
       inspector.close();
