@@ -8,7 +8,7 @@ export const REDACTED = '[redacted]';
 
 /** Keys whose values are never shown, wherever they appear. */
 export const SECRET_KEY =
-  /pass(word)?|secret|credential|api[-_]?key|authorization|cookie|cpf|cnpj|^token$|access[-_]?token|refresh[-_]?token|id[-_]?token|session[-_]?(id|token)|private[-_]?key|^pin$|^otp$/i;
+  /pass(word)?|secret|credential|api[-_]?key|authorization|cookie|cpf|cnpj|^token$|access[-_]?token|refresh[-_]?token|id[-_]?token|session[-_]?token|private[-_]?key|^pin$|^otp$/i;
 
 /**
  * Parts of any string that look like a credential, whatever key holds them: a bearer or basic

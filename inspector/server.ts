@@ -86,13 +86,17 @@ function record(value: unknown): Json | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
 }
 
+const ADDRESSING = ['kind', 'at', 'sessionId', 'rootId', 'actorId', 'parentId', 'machineId', 'sourceId'] as const;
+
 /** Reads a frame from this library's client, or converts one from `@statelyai/inspect`. */
 export function normalizeFrame(raw: unknown, redact: Redactor): OutgoingFrame | undefined {
   const frame = record(raw);
   if (!frame || typeof frame.sessionId !== 'string' || typeof frame.rootId !== 'string') return undefined;
   if (frame.origin === 'pluggy-lifecycle' && typeof frame.kind === 'string') {
-    // Redact again: a client may have been configured without redaction.
-    return { ...(redact(frame) as OutgoingFrame), origin: 'pluggy-lifecycle' };
+    // Redact again: a client may have been configured without redaction. The frame's own
+    // addressing is not data about the connection and must survive whatever the redactor matches.
+    const addressing = Object.fromEntries(ADDRESSING.filter((key) => typeof frame[key] === 'string' || typeof frame[key] === 'number').map((key) => [key, frame[key]]));
+    return { ...(redact(frame) as OutgoingFrame), ...addressing, origin: 'pluggy-lifecycle' } as OutgoingFrame;
   }
   if (typeof frame._version !== 'string') return undefined;
   const base = { origin: 'statelyai' as const, at: Number(frame.createdAt) || Date.now(), sessionId: frame.sessionId, rootId: frame.rootId };

@@ -485,7 +485,27 @@ process.exit(0);
     expect(new Set(listed)).toEqual(new Set(ids));
     // The list is virtualized: the DOM holds a screenful of rows, not 300.
     expect(await page.locator('[data-testid="connection-row"]:visible').count()).toBeLessThan(40);
+
+    // No connection selected: the fleet overview counts the connections in every state.
+    const inState = new Map<string, number>();
+    for (const item of items) {
+      const [phase] = item.state().split('.');
+      for (const path of [phase!, item.state()]) inState.set(path, (inState.get(path) ?? 0) + 1);
+    }
+    expect(inState.get('blocked')).toBe(120);
+    for (const [path, n] of inState) {
+      const selector = path.includes('.') ? `[data-testid="board-state"][data-state-path="${path}"]` : `[data-testid="board-phase"][data-state-path="${path}"]`;
+      await waitForAttribute(page, `overview count of ${path}`, selector, 'data-count', String(n));
+    }
+    expect(await page.getAttribute('[data-testid="board-phase"][data-state-path="deleted"]', 'data-count')).toBe('0');
     await screenshot(page, '14-three-hundred');
+    // Clicking a state lists only its connections.
+    await page.click('[data-testid="board-state"][data-state-path="blocked.retryLater"]');
+    await waitForAttribute(page, 'connections in blocked.retryLater', '[data-testid="connection-count"]', 'data-count', String(inState.get('blocked.retryLater')));
+    const states = await page.$$eval('[data-testid="connection-row"]:not([hidden])', (rows) => [...new Set(rows.map((row) => row.getAttribute('data-state')))]);
+    expect(states).toEqual(['blocked.retryLater']);
+    await page.click('[data-testid="state-filter-clear"]');
+    await waitForAttribute(page, 'every connection listed again', '[data-testid="connection-count"]', 'data-count', '300');
 
     // Sorted by id, the last one is reachable by scrolling.
     await page.selectOption('[data-testid="sort"]', 'id');

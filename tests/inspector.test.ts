@@ -4,6 +4,7 @@ import { get, request } from 'node:http';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createInspector } from '../inspector/client';
+import { createRedactor } from '../inspector/redact';
 import { findUiDir, startInspectorServer, tokenMatches, type InspectorServer } from '../inspector/server';
 import type { InspectorFrame } from '../inspector/protocol';
 import { connectionMachine, createConnection, SimulatedClock } from '../src';
@@ -147,6 +148,18 @@ describe('frames from a live connection', () => {
     await inspector.flush();
     await until(() => inspectorServer.frames().length > 3 || undefined);
     expect(JSON.stringify(inspectorServer.frames())).not.toContain(SECRETS.qr);
+    inspector.close();
+  });
+
+  test("a server redactor that matches the frames' own keys leaves their addressing intact", async () => {
+    const inspectorServer = await server({ redact: createRedactor((path) => /^(sessionId|rootId|actorId|kind)$/.test(path[path.length - 1] ?? '')) });
+    const { inspector, connection } = inspectedConnection(inspectorServer.ingestUrl, { redact: false });
+    connection.send({ type: 'SNAPSHOT', item: itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0) });
+    await inspector.flush();
+    const frames = await until(() => (inspectorServer.frames().some((frame) => frame.kind === 'snapshot') ? inspectorServer.frames() : undefined));
+    const actor = frames.find((frame) => frame.kind === 'actor');
+    expect(actor).toEqual(expect.objectContaining({ actorId: `connection:${ITEM_ID}`, sessionId: actor!.rootId }));
+    expect(actor!.rootId).toMatch(/^x:\d+$/);
     inspector.close();
   });
 

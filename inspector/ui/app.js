@@ -127,7 +127,20 @@ const store = {
   frameCount: 0,
   retired: 0,
   version: 0,
+  // Fleet-wide: the latest state changes (bounded) and how many effects of each type were emitted.
+  changes: [],
+  changeCount: 0,
+  effectTotals: new Map(),
+  // The latest machine time any connection reported: "now" for the fleet.
+  now: 0,
 };
+const MAX_CHANGES = 400;
+
+/** The machine's own time for a snapshot (its context clock: simulated or accelerated clocks differ from arrival). */
+function machineTime(context, fallback) {
+  const clock = context && typeof context === 'object' ? context.clock : undefined;
+  return typeof clock === 'number' && Number.isFinite(clock) ? clock : fallback;
+}
 
 function itemIdOf(actorId) {
   const match = /^connection:(.+)$/.exec(actorId ?? '');
@@ -188,7 +201,13 @@ function phaseOf(session, text) {
 
 function setState(session, value, context, status, at) {
   const text = dotted(value);
+  if (Number.isFinite(at)) store.now = Math.max(store.now, at);
   if (text !== session.stateText) {
+    if (session.stateText && session.steps.length > 0) {
+      store.changes.push({ session, step: session.steps.length - 1, at, from: session.stateText, to: text });
+      store.changeCount++;
+      if (store.changes.length > MAX_CHANGES) store.changes.splice(0, store.changes.length - MAX_CHANGES);
+    }
     session.stateText = text;
     session.changedAt = at;
   }
@@ -256,7 +275,7 @@ function applyFrame(frame) {
       store.latestByName.set(name, session.key);
       if (frame.value !== undefined) {
         session.initial = { value: frame.value, context: frame.context, status: frame.status ?? 'active' };
-        setState(session, frame.value, frame.context, frame.status, frame.at);
+        setState(session, frame.value, frame.context, frame.status, machineTime(frame.context, frame.at));
       }
       break;
     }
@@ -277,6 +296,7 @@ function applyFrame(frame) {
       step.effects.push(frame.effect);
       step.search = null;
       session.effects.push({ effect: frame.effect, step: step.index, at: frame.at, seq: frame.seq });
+      store.effectTotals.set(frame.effect.type, (store.effectTotals.get(frame.effect.type) ?? 0) + 1);
       break;
     }
     case 'snapshot': {
@@ -284,7 +304,7 @@ function applyFrame(frame) {
       if (step.snapshot) step = newStep(session, frame, true);
       step.snapshot = { value: frame.value, context: frame.context, status: frame.status ?? 'active' };
       step.search = null;
-      setState(session, frame.value, frame.context, frame.status, frame.at);
+      setState(session, frame.value, frame.context, frame.status, machineTime(frame.context, frame.at));
       break;
     }
     default:
@@ -295,6 +315,10 @@ function applyFrame(frame) {
 function resetStore() {
   store.sessions.clear();
   store.latestByName.clear();
+  store.changes = [];
+  store.changeCount = 0;
+  store.now = 0;
+  store.effectTotals.clear();
   store.frameCount = 0;
   store.retired = 0;
 }
@@ -321,6 +345,28 @@ function stepTime(session, index) {
   return step.at;
 }
 
+function timeTitle(session, step) {
+  const machine = stepTime(session, step.index);
+  return machine === step.at ? isoTime(machine) : `machine time ${isoTime(machine)}\nreceived ${isoTime(step.at)}`;
+}
+
+/** The transitions a step took, as the machine describes them (guard, targets, effects, description). */
+function describedTransitions(step) {
+  if (!store.machine) return [];
+  return step.transitions.map((t) => store.machine.transitions.find((d) => d.key === t.key)).filter(Boolean);
+}
+
+/** Why an event left the state as it was: the guard of the transition taken, or that none was. */
+function quietNote(step) {
+  if (!step.snapshot || step.event?.type === 'xstate.init') return null;
+  const described = describedTransitions(step);
+  if (described.length === 0) return step.transitions.length === 0 ? { text: 'no transition: ignored', ignored: true, title: 'No transition of the machine handles this event here.' } : null;
+  const main = described[described.length - 1];
+  if (!main.guard) return null;
+  const ignored = main.targets.length === 0 && main.actions.length === 0;
+  return { text: `${ignored ? 'ignored: ' : ''}${compactGuard(main.guard)}`, ignored, title: main.description };
+}
+
 function stepSearchText(session, step) {
   if (step.search === null) {
     const before = snapshotAt(session, step.index - 1).snapshot;
@@ -331,6 +377,7 @@ function stepSearchText(session, step) {
       dotted(before?.value),
       dotted(step.snapshot?.value),
       ...step.transitions.map((t) => t.key),
+      ...describedTransitions(step).map((d) => d.guard ?? ''),
       ...step.effects.map((effect) => JSON.stringify(effect)),
     ]
       .join('\n')
@@ -349,6 +396,8 @@ const ui = {
   cursor: 0,
   search: '',
   phaseFilter: null,
+  // A state path clicked in the fleet overview: the list shows the connections in it.
+  stateFilter: null,
   sort: 'recent',
   logFilter: '',
   logLimit: LOG_PAGE,
@@ -391,8 +440,21 @@ function cursorIndex(session) {
   return ui.live ? session.steps.length - 1 : Math.min(ui.cursor, session.steps.length - 1);
 }
 
+function setStateFilter(path) {
+  ui.stateFilter = path;
+  listEl.scrollTop = 0;
+  scheduleRender();
+}
+
 function select(key) {
   if (ui.selectedKey === key) return;
+  if (key === null) {
+    ui.selectedKey = null;
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+    chart.focusSignature = '';
+    scheduleRender();
+    return;
+  }
   ui.selectedKey = key;
   ui.live = true;
   ui.cursor = 0;
@@ -448,6 +510,7 @@ function computeVisible() {
     const name = displayName(session).toLowerCase();
     const matches = !needle || name.includes(needle) || (session.actorId ?? '').toLowerCase().includes(needle);
     if (!matches) continue;
+    if (ui.stateFilter && !(knownMachine(session) && activePaths(session.value).includes(ui.stateFilter))) continue;
     counts[session.phase] = (counts[session.phase] ?? 0) + 1;
     if (ui.phaseFilter && session.phase !== ui.phaseFilter) continue;
     matching.push(session);
@@ -471,6 +534,16 @@ function renderList() {
   countEl.dataset.count = String(matching.length);
   countEl.dataset.total = String(total);
   renderPhaseSummary(counts);
+  const stateFilterEl = $('[data-testid="state-filter"]');
+  stateFilterEl.hidden = !ui.stateFilter;
+  if (ui.stateFilter) {
+    stateFilterEl.dataset.state = ui.stateFilter;
+    stateFilterEl.replaceChildren(
+      el('span', {}, 'in state '),
+      el('code', { class: `ph-${phaseOfPath(ui.stateFilter)}` }, ui.stateFilter),
+      el('button', { type: 'button', class: 'chip-x', title: 'Show every state (Esc)', 'data-testid': 'state-filter-clear', onclick: () => setStateFilter(null) }, '×'),
+    );
+  }
 
   spacerEl.style.height = `${matching.length * ROW_HEIGHT}px`;
   renderRows();
@@ -495,6 +568,7 @@ function renderPhaseSummary(counts) {
           type: 'button',
           class: `phase-chip ph-${phase}${ui.phaseFilter === phase ? ' on' : ''}${counts[phase] ? '' : ' zero'}`,
           'data-testid': `phase-chip-${phase}`,
+          'data-count': String(counts[phase] ?? 0),
           'aria-pressed': ui.phaseFilter === phase ? 'true' : 'false',
           title: ui.phaseFilter === phase ? 'Show every phase' : `Show only ${phase}`,
           onclick: () => {
@@ -1167,13 +1241,19 @@ function statePill(target, text, phase) {
 function renderDetail() {
   const session = selectedSession();
   if (!session) {
+    rendered = null;
+    if (store.sessions.size > 0 && chart.ready) {
+      renderOverview();
+      return;
+    }
     detailEl.hidden = true;
     emptyEl.hidden = false;
-    rendered = null;
     return;
   }
   detailEl.hidden = false;
   emptyEl.hidden = true;
+  detailEl.classList.remove('overview');
+  $('[data-testid="state-board"]').hidden = true;
   const index = cursorIndex(session);
   const step = session.steps[index];
   const { snapshot, index: snapshotIndex } = snapshotAt(session, index);
@@ -1214,7 +1294,7 @@ function renderDetail() {
   live.querySelector('.live-text').textContent = ui.live ? 'Live' : 'Go live';
   $('[data-testid="scrub-label"]').replaceChildren(
     step
-      ? el('span', {}, el('b', {}, `Event ${index + 1}`), ` of ${session.steps.length}`, el('span', { class: 'muted' }, ` · ${clockTime(step.at, true)}`))
+      ? el('span', { title: timeTitle(session, step) }, el('b', {}, `Event ${index + 1}`), ` of ${session.steps.length}`, el('span', { class: 'muted' }, ` · ${clockTime(stepTime(session, index), true)}`))
       : el('span', { class: 'muted' }, 'No events yet'),
   );
   $('[data-testid="step-back"]').disabled = index <= 0;
@@ -1322,7 +1402,216 @@ document.addEventListener('keydown', (event) => {
     event.preventDefault();
     scrubTo(cursorIndex(selectedSession()) + 1);
   } else if (event.key === 'l' || event.key === 'L') goLive();
+  else if (event.key === 'Escape') {
+    if (ui.selectedKey) select(null);
+    else if (ui.stateFilter) setStateFilter(null);
+  }
 });
+$('[data-testid="overview-button"]').addEventListener('click', () => select(null));
+
+
+/* ------------------------------------------------------------------------------------------------
+ * Fleet overview (no connection selected): where every connection is, what changed, what was asked
+ * --------------------------------------------------------------------------------------------- */
+
+let lastChangesSignature = '';
+
+/** The machine's states under `path`, in document order. */
+function childStates(path) {
+  return store.machine.states.filter((state) => state.parent === path);
+}
+
+/** One card per top-level state, one row per state inside it, each with how many connections are there. */
+function renderBoard(counts, total) {
+  const board = $('[data-testid="state-board"]');
+  const rowOf = (state, depth, phaseTotal) => {
+    const n = counts.get(state.path) ?? 0;
+    return el(
+      'button',
+      {
+        type: 'button',
+        class: `board-state${n ? '' : ' zero'}${ui.stateFilter === state.path ? ' on' : ''}`,
+        'data-testid': 'board-state',
+        'data-state-path': state.path,
+        'data-count': String(n),
+        style: `--depth:${depth};--share:${phaseTotal ? (n / phaseTotal) * 100 : 0}%`,
+        title: `${state.path}\n${state.description}`,
+        onclick: () => setStateFilter(ui.stateFilter === state.path ? null : state.path),
+      },
+      el('span', { class: 'board-name' }, state.key),
+      el('b', {}, n.toLocaleString('en-US')),
+    );
+  };
+  const rowsUnder = (path, depth, phaseTotal) => childStates(path).flatMap((state) => [rowOf(state, depth, phaseTotal), ...rowsUnder(state.path, depth + 1, phaseTotal)]);
+  board.replaceChildren(
+    ...childStates(ROOT).map((phase) => {
+      const n = counts.get(phase.path) ?? 0;
+      const rows = rowsUnder(phase.path, 0, n);
+      return el(
+        'section',
+        { class: `board-card ph-${phaseOfPath(phase.path)}${n ? '' : ' zero'}${ui.stateFilter === phase.path ? ' on' : ''}`, 'data-testid': 'board-phase', 'data-state-path': phase.path, 'data-count': String(n) },
+        el(
+          'button',
+          { type: 'button', class: 'board-head', title: `${phase.path}\n${phase.description}`, onclick: () => setStateFilter(ui.stateFilter === phase.path ? null : phase.path) },
+          el('span', { class: 'board-title' }, phase.key),
+          el('span', { class: 'board-total' }, n.toLocaleString('en-US')),
+          el('span', { class: 'board-share' }, total ? `${Math.round((n / total) * 100)}%` : ''),
+        ),
+        rows.length ? el('div', { class: 'board-rows' }, ...rows) : el('div', { class: 'board-final' }, phase.type === 'final' ? 'final state' : ''),
+      );
+    }),
+    attentionCard(),
+  );
+}
+
+/** States where a connection waits on a person (the user, an operator) or on nobody at all. */
+function needsAttention(session) {
+  const text = session.stateText;
+  return knownMachine(session) && !session.superseded && (/^(blocked|awaitingUser)\./.test(text) || text === 'pending.stalled' || text === 'unknown.anomaly');
+}
+
+function duration(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}
+
+/** The connections that need someone, longest waiting first. */
+function attentionCard() {
+  const waiting = [...store.sessions.values()].filter(needsAttention).sort((a, b) => a.changedAt - b.changedAt);
+  const shown = waiting.slice(0, 60);
+  return el(
+    'section',
+    { class: 'board-card attention', 'data-testid': 'attention', 'data-count': String(waiting.length) },
+    el(
+      'div',
+      { class: 'board-head static' },
+      el('span', { class: 'board-title' }, 'Needs someone'),
+      el('span', { class: 'board-note' }, 'blocked, waiting for the user, stalled or anomalous: longest first'),
+      el('span', { class: 'board-total' }, waiting.length.toLocaleString('en-US')),
+    ),
+    shown.length === 0
+      ? el('div', { class: 'board-final' }, 'Nobody needs to act on any connection.')
+      : el(
+          'div',
+          { class: 'attention-rows' },
+          ...shown.map((session) =>
+            el(
+              'button',
+              {
+                type: 'button',
+                class: `attention-row ph-${session.phase}`,
+                'data-testid': 'attention-row',
+                'data-item-id': displayName(session),
+                title: `Follow ${displayName(session)}`,
+                onclick: () => select(session.key),
+              },
+              el('span', { class: 'change-name' }, displayName(session)),
+              el('span', { class: 'attention-state' }, session.stateText),
+              el('span', { class: 'attention-since', title: `since ${isoTime(session.changedAt)}` }, `for ${duration(store.now - session.changedAt)}`),
+            ),
+          ),
+          waiting.length > shown.length ? el('div', { class: 'board-final' }, `and ${waiting.length - shown.length} more: click a state above to list them`) : null,
+        ),
+  );
+}
+
+function renderOverview() {
+  detailEl.hidden = false;
+  emptyEl.hidden = true;
+  detailEl.classList.add('overview');
+  const sessions = [...store.sessions.values()].filter((session) => !session.superseded);
+  const charted = sessions.filter((session) => knownMachine(session));
+  const counts = new Map();
+  for (const session of charted) for (const path of activePaths(session.value)) counts.set(path, (counts.get(path) ?? 0) + 1);
+  const effectTotal = [...store.effectTotals.values()].reduce((a, b) => a + b, 0);
+
+  $('[data-testid="detail-item-id"]').textContent = 'Fleet overview';
+  $('[data-testid="detail-item-id"]').title = 'No connection selected: every connection at once';
+  $('.detail-now').hidden = true;
+  $('[data-testid="detail-status"]').hidden = true;
+  $('[data-testid="detail-meta"]').replaceChildren(
+    metaItem('connections', sessions.length.toLocaleString('en-US')),
+    metaItem(`on ${store.machine.id}`, charted.length.toLocaleString('en-US')),
+    ...(sessions.length > charted.length ? [metaItem('other machines', String(sessions.length - charted.length))] : []),
+    metaItem('state changes', store.changeCount.toLocaleString('en-US')),
+    metaItem('effects', effectTotal.toLocaleString('en-US')),
+  );
+
+  chart.svg.style.visibility = 'hidden';
+  $('[data-testid="chart-placeholder"]').hidden = true;
+  $('.chart-tools').hidden = true;
+  $('.chart-legend').hidden = true;
+  $('[data-testid="state-board"]').hidden = false;
+  renderBoard(counts, charted.length);
+
+  $('[data-testid="step-caption"]').replaceChildren(
+    el('span', { class: 'caption-states' }, el('span', {}, 'Where the '), el('b', {}, plural(charted.length, 'connection')), el('span', {}, ' are now')),
+    ui.stateFilter
+      ? el('span', { class: 'caption-filter' }, 'listing ', el('b', {}, ui.stateFilter), el('button', { type: 'button', class: 'chip-x', onclick: () => setStateFilter(null), title: 'Show every state (Esc)' }, '×'))
+      : el('span', { class: 'caption-hint' }, 'Click a state to list its connections; pick a connection on the left to follow its life'),
+  );
+
+  renderChanges();
+  renderFleetEffects(effectTotal);
+}
+
+function renderChanges() {
+  const signature = `${store.changeCount}|${store.sessions.size}`;
+  if (signature === lastChangesSignature) return;
+  lastChangesSignature = signature;
+  const recent = store.changes.slice(-150).reverse().filter((change) => store.sessions.get(change.session.key) === change.session);
+  $('[data-testid="changes-count"]').textContent = store.changeCount > recent.length ? `latest ${recent.length} of ${store.changeCount.toLocaleString('en-US')}` : String(recent.length);
+  const feed = $('[data-testid="recent-changes"]');
+  if (recent.length === 0) {
+    feed.replaceChildren(el('div', { class: 'log-empty' }, 'No connection has changed state yet.'));
+    return;
+  }
+  feed.replaceChildren(
+    ...recent.map((change) => {
+      const step = change.session.steps[change.step];
+      return el(
+        'div',
+        {
+          class: `change-row ph-${phaseOfPath(change.to)}`,
+          'data-testid': 'change-row',
+          'data-item-id': displayName(change.session),
+          role: 'button',
+          tabindex: '0',
+          title: `Show ${displayName(change.session)} as it was after this change`,
+          onclick: () => {
+            select(change.session.key);
+            scrubTo(change.step);
+          },
+        },
+        el('span', { class: 'log-time' }, clockTime(change.at, true)),
+        el('span', { class: 'change-name' }, displayName(change.session)),
+        el('span', { class: 'log-change' }, el('span', { class: 'from' }, change.from), el('span', { class: 'arrow-glyph' }, '→'), el('span', { class: 'to' }, change.to)),
+        el('span', { class: 'log-fx' }, ...(step?.effects ?? []).filter((effect) => effect.type !== 'fetch').map((effect) => el('span', { class: `fx fx-${effect.type}` }, effect.type))),
+      );
+    }),
+  );
+}
+
+function renderFleetEffects(total) {
+  $('[data-testid="fleet-effects-count"]').textContent = total ? total.toLocaleString('en-US') : '';
+  const types = [...EFFECT_ORDER, ...[...store.effectTotals.keys()].filter((type) => !EFFECT_ORDER.includes(type))];
+  const max = Math.max(1, ...store.effectTotals.values());
+  $('[data-testid="fleet-effects"]').replaceChildren(
+    ...types.map((type) => {
+      const n = store.effectTotals.get(type) ?? 0;
+      return el(
+        'div',
+        { class: `fleet-effect${n ? '' : ' zero'}`, 'data-testid': 'fleet-effect', 'data-effect': type, 'data-count': String(n) },
+        el('span', { class: `fx fx-${type}` }, type),
+        el('span', { class: 'fleet-bar' }, el('i', { class: `fx-${type}`, style: `width:${(n / max) * 100}%` })),
+        el('b', {}, n.toLocaleString('en-US')),
+      );
+    }),
+  );
+}
 
 /* ------------------------------------------------------------------------------------------------
  * Event log
@@ -1394,6 +1683,11 @@ function renderLog(session, index) {
   else if (selectedRow) selectedRow.scrollIntoView({ block: 'nearest' });
 }
 
+function noteOf(step) {
+  const note = quietNote(step);
+  return note ? el('span', { class: `log-note${note.ignored ? ' ignored' : ''}`, 'data-testid': 'log-note', title: note.title }, note.text) : null;
+}
+
 function logRow(session, step) {
   const before = snapshotAt(session, step.index - 1).snapshot;
   const from = dotted(before?.value);
@@ -1403,7 +1697,7 @@ function logRow(session, step) {
     ? el('span', { class: 'muted' }, 'no snapshot')
     : from && from !== to
       ? el('span', { class: 'log-change' }, el('span', { class: 'from' }, from), el('span', { class: 'arrow-glyph' }, '→'), el('span', { class: `to ph-${phaseOfPath(to)}` }, to))
-      : el('span', { class: 'log-change stays' }, el('span', { class: `to ph-${phaseOfPath(to)}` }, to));
+      : el('span', { class: 'log-change stays' }, el('span', { class: `to ph-${phaseOfPath(to)}` }, to), noteOf(step));
   const row = el(
     'div',
     {
@@ -1440,7 +1734,7 @@ function logRow(session, step) {
       svg('svg', { viewBox: '0 0 20 20', 'aria-hidden': 'true' }, svg('path', { d: 'M7.5 5l5 5-5 5' })),
     ),
     el('span', { class: 'log-idx' }, String(step.index + 1)),
-    el('span', { class: 'log-time', title: isoTime(step.at) }, clockTime(step.at, true)),
+    el('span', { class: 'log-time', title: timeTitle(session, step) }, clockTime(stepTime(session, step.index), true)),
     el('span', { class: `evt evt-${eventKind(step.event?.type)}`, title: step.event?.type }, eventLabel(step.event?.type)),
     change,
     el('span', { class: 'log-fx' }, ...step.effects.map((effect) => el('span', { class: `fx fx-${effect.type}` }, effect.type))),
@@ -1804,7 +2098,7 @@ document.querySelectorAll('[data-tab]').forEach((tab) =>
 
 const splitter = $('[data-testid="splitter"]');
 splitter.addEventListener('pointerdown', (event) => {
-  const panels = $('.panels');
+  const panels = $(detailEl.classList.contains('overview') ? '.overview-panels' : '.panels');
   const startY = event.clientY;
   const startH = panels.getBoundingClientRect().height;
   splitter.setPointerCapture(event.pointerId);
@@ -1852,8 +2146,8 @@ function connect() {
     for (const frame of data.frames) applyFrame(frame);
     store.version++;
     if (!ui.selectedKey) autoSelect();
-    // Frames about other connections only touch the list.
-    scheduleRender({ list: true, detail: data.replay || selectedSession()?.version !== before });
+    // Frames about other connections only touch the list (and the fleet overview, when it shows).
+    scheduleRender({ list: true, detail: data.replay || !ui.selectedKey || selectedSession()?.version !== before });
   });
   socket.addEventListener('close', () => {
     ui.socket = 'closed';
