@@ -368,6 +368,21 @@ describe('push mode: what Pluggy delivers twice, late or out of order changes no
   });
 });
 
+describe('poll mode: pacing', () => {
+  test("the connections' backoff never polls an item faster than the sandbox allows (minPollIntervalMs), so no 429 comes back", async () => {
+    const w = await world('poll', { sandbox: { minPollIntervalMs: 1_500 } });
+    const entries = await Promise.all(SCENARIOS.map((scenario) => w.connect(scenario.user, scenario.mfaAnswer === undefined ? {} : { mfaAnswer: scenario.mfaAnswer })));
+    await w.until(() => entries.every(settledState), 'every connection to settle');
+    expect(w.sandbox.requests.filter((request) => request.status === 429)).toEqual([]);
+    for (const entry of entries) {
+      const times = itemRequests(w.sandbox, entry.itemId).map((request) => request.atMs);
+      const gaps = times.slice(1).map((at, index) => at - times[index]!);
+      expect({ user: entry.user, tooClose: gaps.filter((gap) => gap < 1_500) }).toEqual({ user: entry.user, tooClose: [] });
+      expect(told(entry)).toEqual(SCENARIOS.find((scenario) => scenario.user === entry.user)!.told);
+    }
+  });
+});
+
 describe('poll mode: a 429 storm is survived by backing off', () => {
   test("a rate-limit window shorter than Retry-After: pluggy-sdk's own retry waits it out, one request at a time, none before the reset", async () => {
     let inFlight = 0;

@@ -1,8 +1,10 @@
 /** The webhook receiver over real HTTP: node http, Express and Fastify. */
 import express from 'express';
 import Fastify from 'fastify';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createWebhookHandler, routeToConnections, type WebhookReceiverOptions } from '../src/drivers/webhook';
 import type { WebhookPayload } from '../src';
 import { harness, ITEM_ID } from './support';
@@ -186,4 +188,12 @@ describe('mounted in frameworks', () => {
     await nextTick();
     expect(events).toEqual(['f1']);
   });
+});
+
+test('the receiver loads on its own from pluggy-lifecycle/webhook (the built package)', () => {
+  const out = execFileSync('node', ['-e', "const w = require('pluggy-lifecycle/webhook'); console.log(JSON.stringify([typeof w.createWebhookHandler, typeof w.routeToConnections, typeof w.memoryDedupeStore]))"], {
+    cwd: join(__dirname, '..'),
+    encoding: 'utf8',
+  });
+  expect(JSON.parse(out)).toEqual(['function', 'function', 'function']);
 });
