@@ -1,0 +1,128 @@
+/**
+ * `npm run bench [-- --quick] [--only a,b] [--out FILE.md] [--json FILE.json]`
+ *
+ * Runs every suite, each part in a fresh Node process (`--expose-gc`, so heap figures start from a
+ * clean heap and one suite's JIT state cannot favour another), then writes the report: the full
+ * run into BENCHMARKS.md between its markers, a quick or partial run under artifacts/bench/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describeMachine, loadAverage } from './lib/machine';
+import { renderResults, reportProblems, spliceResults, type Mode, type Report, type SuiteResult } from './lib/report';
+import { SUITES } from './suites';
+
+const ROOT = path.resolve(__dirname, '..');
+
+interface Options {
+  readonly mode: Mode;
+  readonly only: readonly string[] | undefined;
+  readonly out: string;
+  readonly json: string;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  let mode: Mode = 'full';
+  let only: string[] | undefined;
+  let out: string | undefined;
+  let json: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--quick') mode = 'quick';
+    else if (arg === '--only') only = value().split(',').filter(Boolean);
+    else if (arg === '--out') out = value();
+    else if (arg === '--json') json = value();
+    else throw new Error(`unknown option ${arg} (expected --quick, --only a,b, --out FILE.md, --json FILE.json)`);
+  }
+  for (const name of only ?? []) if (!SUITES[name]) throw new Error(`unknown suite ${name} (known: ${Object.keys(SUITES).join(', ')})`);
+  // Only a complete full run may replace the published figures.
+  const publish = mode === 'full' && only === undefined;
+  const stem = path.join(ROOT, 'artifacts', 'bench', mode === 'quick' ? 'quick' : only ? 'partial' : 'full');
+  return {
+    mode,
+    only,
+    out: path.resolve(out ?? (publish ? path.join(ROOT, 'BENCHMARKS.md') : `${stem}.md`)),
+    json: path.resolve(json ?? `${stem}.json`),
+  };
+}
+
+function runPart(name: string, mode: Mode, scratch: string, part: string | undefined, nodeFlags: readonly string[]): SuiteResult {
+  const out = path.join(scratch, `${name}${part ? `-${part}` : ''}.json`);
+  const args = ['--expose-gc', ...nodeFlags, '-r', 'ts-node/register/transpile-only', path.join('bench', 'run-suite.ts'), name, mode, out];
+  if (part) args.push(part);
+  const child = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') } });
+  if (child.status !== 0 || !existsSync(out)) throw new Error(`suite ${name}${part ? ` (${part})` : ''} failed (exit ${child.status ?? child.signal})`);
+  return JSON.parse(readFileSync(out, 'utf8')) as SuiteResult;
+}
+
+/** Parts of one suite become one section: their figures and notes in order. */
+function merge(parts: readonly SuiteResult[]): SuiteResult {
+  const first = parts[0]!;
+  return {
+    ...first,
+    figures: parts.flatMap((part) => part.figures),
+    notes: [...new Set(parts.flatMap((part) => part.notes))],
+    params: Object.assign({}, ...parts.map((part) => part.params)) as SuiteResult['params'],
+    seconds: parts.reduce((sum, part) => sum + part.seconds, 0),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const loadAverageStart = loadAverage();
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const scratch = mkdtempSync(path.join(tmpdir(), 'pluggy-lifecycle-bench-'));
+  const suites: SuiteResult[] = [];
+  const skipped: Array<{ suite: string; reason: string }> = [];
+  try {
+    for (const [name, load] of Object.entries(SUITES)) {
+      if (options.only && !options.only.includes(name)) continue;
+      const suite = load();
+      const reason = await suite.unavailable?.(options.mode);
+      if (reason) {
+        skipped.push({ suite: name, reason });
+        console.error(`bench: ${name} skipped: ${reason}`);
+        continue;
+      }
+      const parts = suite.parts?.(options.mode) ?? [undefined];
+      const results: SuiteResult[] = [];
+      for (const part of parts) {
+        const t = performance.now();
+        console.error(`bench: ${name}${part ? ` ${part}` : ''}…`);
+        results.push(runPart(name, options.mode, scratch, part, suite.nodeFlags?.(options.mode, part) ?? []));
+        console.error(`bench: ${name}${part ? ` ${part}` : ''} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      }
+      suites.push(merge(results));
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const report: Report = {
+    mode: options.mode,
+    startedAt,
+    seconds: (performance.now() - started) / 1000,
+    machine: describeMachine(loadAverageStart),
+    suites,
+    skipped,
+  };
+  const problems = reportProblems(report);
+  mkdirSync(path.dirname(options.json), { recursive: true });
+  writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (problems.length > 0) throw new Error(`the report is malformed:\n${problems.join('\n')}`);
+  const previous = existsSync(options.out) ? readFileSync(options.out, 'utf8') : undefined;
+  mkdirSync(path.dirname(options.out), { recursive: true });
+  writeFileSync(options.out, spliceResults(previous, renderResults(report)));
+  console.error(`bench: wrote ${path.relative(ROOT, options.out)} and ${path.relative(ROOT, options.json)} in ${report.seconds.toFixed(1)} s`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

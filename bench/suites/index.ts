@@ -1,0 +1,8 @@
+/** Every suite, in report order. Loaded lazily: each process loads only the suite it runs. */
+import type { Suite } from '../lib/suite';
+
+export const SUITES: Readonly<Record<string, () => Suite>> = {
+  decision: () => (require('./decision') as typeof import('./decision')).decisionSuite,
+  transitions: () => (require('./transitions') as typeof import('./transitions')).transitionsSuite,
+  memory: () => (require('./memory') as typeof import('./memory')).memorySuite,
+};

@@ -1,0 +1,185 @@
+/**
+ * Item 3: memory. Heap per live connection actor (after a full collection, over many actors), and
+ * the size of a persisted snapshot in the states a connection spends its life in.
+ */
+import { randomUUID } from 'node:crypto';
+import { createActor } from 'xstate';
+import { connectionMachine } from '../../machines/connection.machine';
+import { SimulatedClock, systemClock, type Clock } from '../../src/runtime/clock';
+import { createConnection, type Connection } from '../../src/runtime/connection';
+import { twoStateMachine } from '../baselines/two-state';
+import { itemJson, T0 } from '../fixtures';
+import { settledHeap } from '../lib/clock';
+import { atMost, measured, ratioOf, type Figure } from '../lib/report';
+import { sized, type Suite } from '../lib/suite';
+
+const itemId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+/** Heap per object: what `count` of them add to a settled heap, divided by `count`. */
+function bytesPer(count: number, make: (i: number) => unknown, release: (made: unknown[]) => void = () => {}): number {
+  const made: unknown[] = new Array(count);
+  const before = settledHeap();
+  for (let i = 0; i < count; i++) made[i] = make(i);
+  const after = settledHeap();
+  release(made);
+  made.length = 0;
+  return (after - before) / count;
+}
+
+const quiet = () => {};
+
+function liveConnection(i: number, clock: Clock, pending: boolean): Connection {
+  const id = itemId(i);
+  const connection = createConnection({ itemId: id, clock, onError: quiet });
+  if (pending) {
+    const result = connection.send({ type: 'SNAPSHOT', item: itemJson(id, 'UPDATING', 'LOGIN_IN_PROGRESS', T0) });
+    if (!result.ok || connection.getState().phase !== 'pending') throw new Error('the connection did not start waiting');
+  }
+  return connection;
+}
+
+const stopAll = (made: unknown[]) => {
+  for (const connection of made as Connection[]) connection.stop();
+};
+
+/** A connection driven into a representative state, with what a real one would have seen. */
+function connectionIn(state: string): Connection {
+  const id = randomUUID();
+  const clock = new SimulatedClock(T0);
+  const connection = createConnection({ itemId: id, clock, onError: quiet });
+  let at = T0;
+  const snapshot = (status: string, executionStatus: string, isOpenFinance = false) => {
+    at += 1_000;
+    clock.advanceTo(at);
+    const result = connection.send({ type: 'SNAPSHOT', item: itemJson(id, status, executionStatus, at, isOpenFinance) });
+    if (!result.ok) throw result.error;
+  };
+  const webhooks = (count: number) => {
+    for (let i = 0; i < count; i++) connection.send({ type: 'WEBHOOK', payload: { event: 'item/updated', eventId: randomUUID(), itemId: id } });
+  };
+  switch (state) {
+    case 'unknown.unobserved':
+      break;
+    case 'pending.waiting':
+      webhooks(1);
+      snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+      break;
+    case 'awaitingUser.input':
+      webhooks(1);
+      snapshot('WAITING_USER_INPUT', 'WAITING_USER_INPUT');
+      break;
+    case 'syncable.synced':
+      webhooks(2);
+      snapshot('UPDATED', 'SUCCESS');
+      connection.send({ type: 'SYNC_DONE', accounts: 3 });
+      break;
+    case 'syncable.accountsPending':
+      webhooks(2);
+      snapshot('UPDATED', 'PARTIAL_SUCCESS', true);
+      connection.send({ type: 'SYNC_DONE', accounts: 0 });
+      break;
+    case 'blocked.updateCredentials':
+      webhooks(1);
+      snapshot('LOGIN_ERROR', 'INVALID_CREDENTIALS');
+      break;
+    case 'deleted':
+      snapshot('UPDATED', 'SUCCESS');
+      connection.send({ type: 'WEBHOOK', payload: { event: 'item/deleted', eventId: randomUUID(), itemId: id } });
+      break;
+    case 'pending.waiting, 16 webhooks remembered':
+      snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+      webhooks(16);
+      break;
+    default:
+      throw new Error(`no recipe for ${state}`);
+  }
+  const value = connection.getState().value;
+  if (!state.startsWith(value)) throw new Error(`expected ${state}, the connection is in ${value}`);
+  return connection;
+}
+
+export const SNAPSHOT_STATES = [
+  'unknown.unobserved',
+  'pending.waiting',
+  'awaitingUser.input',
+  'syncable.synced',
+  'syncable.accountsPending',
+  'blocked.updateCredentials',
+  'deleted',
+  'pending.waiting, 16 webhooks remembered',
+] as const;
+
+export const memorySuite: Suite = {
+  name: 'memory',
+  item: 3,
+  title: 'Memory: live actors and persisted snapshots',
+  run({ mode, runs }) {
+    const count = sized(mode, 2_000, 20_000);
+    const perActor = {
+      idle: [] as number[],
+      pending: [] as number[],
+      xstate: [] as number[],
+      bare: [] as number[],
+    };
+    for (let run = 0; run < runs; run++) {
+      perActor.bare.push(bytesPer(count, () => createActor(twoStateMachine).start(), (made) => made.forEach((a) => (a as ReturnType<typeof createActor>).stop())));
+      perActor.xstate.push(
+        bytesPer(
+          count,
+          (i) => createActor(connectionMachine, { input: { itemId: itemId(i), now: T0 } }).start(),
+          (made) => made.forEach((a) => (a as ReturnType<typeof createActor>).stop()),
+        ),
+      );
+      perActor.idle.push(bytesPer(count, (i) => liveConnection(i, systemClock, false), stopAll));
+      perActor.pending.push(bytesPer(count, (i) => liveConnection(i, systemClock, true), stopAll));
+    }
+    const bare = measured('two-state actor, started', 'B', perActor.bare);
+    const perRunRatio = (values: readonly number[]) => values.map((value, run) => value / perActor.bare[run]!);
+    const figures: Figure[] = [
+      {
+        key: 'memory.live-connection-idle',
+        subject: measured('`createConnection()`, nothing observed yet', 'B', perActor.idle),
+        baseline: bare,
+        ratio: ratioOf(perRunRatio(perActor.idle), 'the bytes'),
+      },
+      {
+        key: 'memory.live-connection-pending',
+        subject: measured('`createConnection()` waiting in `pending` (2 timers armed)', 'B', perActor.pending),
+        baseline: bare,
+        ratio: ratioOf(perRunRatio(perActor.pending), 'the bytes'),
+      },
+      {
+        key: 'memory.xstate-connection-actor',
+        subject: measured('bare XState actor of the connection machine', 'B', perActor.xstate),
+        baseline: bare,
+        ratio: ratioOf(perRunRatio(perActor.xstate), 'the bytes'),
+      },
+    ];
+
+    const bareSnapshot = JSON.stringify(twoStateMachine.getPersistedSnapshot(createActor(twoStateMachine).getSnapshot())).length;
+    for (const state of SNAPSHOT_STATES) {
+      const sizes: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const connection = connectionIn(state);
+        sizes.push(Buffer.byteLength(JSON.stringify(connection.save())));
+        connection.stop();
+      }
+      const size = measured(`\`save()\` JSON in \`${state}\``, 'B', sizes);
+      figures.push({
+        key: `memory.snapshot.${state.replace(/[^a-zA-Z]+/g, '-')}`,
+        subject: size,
+        baseline: measured('two-state persisted snapshot', 'B', sizes.map(() => bareSnapshot)),
+        ratio: ratioOf(sizes.map((bytes) => bytes / bareSnapshot), 'the bytes'),
+        target: atMost(size.value, 512, '≤ 512 B'),
+      });
+    }
+    return {
+      figures,
+      notes: [
+        `Heap per actor: \`heapUsed\` after a full collection (\`global.gc()\`, \`--expose-gc\`) with ${count.toLocaleString('en-US')} actors alive, minus the same before them, divided by their number. Live connections run on the system clock, so the waiting ones hold two real (unref'd) timers each.`,
+        'Snapshot sizes: UTF-8 bytes of `JSON.stringify(connection.save())` (the XState persisted snapshot in its `{ machine, version }` envelope), with Pluggy-shaped ids (UUIDs) for items and webhook eventIds.',
+      ],
+      params: { 'actors per run': count, runs },
+    };
+  },
+};
