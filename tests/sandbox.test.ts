@@ -218,6 +218,13 @@ describe("the sandbox's clock", () => {
     expect(sim.sandbox.webhooks.emitted.map((sent) => Date.parse(sent.at) - Date.parse(item.createdAt))).toEqual([1_000, 2_000]);
   });
 
+  it('refuses bad options, naming what was expected and what was received', async () => {
+    await expect(startSandbox({ timeScale: 0 })).rejects.toThrow('timeScale: expected a positive number, received 0');
+    await expect(startSandbox({ duplicateRate: 2 })).rejects.toThrow('duplicateRate: expected a number within 0..1, received 2');
+    const { sandbox } = await sandboxWith();
+    expect(() => sandbox.rateLimitFor(0)).toThrow('rateLimitFor: expected a positive duration in ms, received 0');
+  });
+
   it('a timeScale shortens every script duration', async () => {
     const sim = await sandboxWith({ timeScale: 0.5 });
     const item = await sim.sandbox.createItem('user-ok');

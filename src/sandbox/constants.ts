@@ -1,6 +1,7 @@
 /**
- * The sandbox's script durations and fixed values. Durations are unscaled milliseconds: the
- * sandbox multiplies each by `SandboxOptions.timeScale` (tests use ~0.01–0.05).
+ * The sandbox's script durations and fixed values. Durations are milliseconds of the sandbox's
+ * clock, multiplied by `SandboxOptions.timeScale` (1 by default: tests move a simulated clock
+ * instead; a real-time demo may shorten them).
  */
 
 /** UPDATING/LOGIN_IN_PROGRESS lasts this long before the login outcome (success, error, MFA, user action). */

@@ -131,14 +131,14 @@ const MAX_PAGE_SIZE = 500;
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const timeScale = options.timeScale ?? 1;
-  if (!Number.isFinite(timeScale) || timeScale <= 0) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
+  if (!Number.isFinite(timeScale) || timeScale <= 0) throw new RangeError(`timeScale: expected a positive number, received ${timeScale}`);
   const duplicateRate = options.duplicateRate ?? 0;
-  if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new RangeError(`duplicateRate must be within 0..1, got ${duplicateRate}`);
+  if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new RangeError(`duplicateRate: expected a number within 0..1, received ${duplicateRate}`);
   const minPollIntervalMs = options.minPollIntervalMs ?? 0;
-  if (!(minPollIntervalMs >= 0)) throw new RangeError(`minPollIntervalMs must be >= 0, got ${minPollIntervalMs}`);
+  if (!(minPollIntervalMs >= 0)) throw new RangeError(`minPollIntervalMs: expected a number >= 0, received ${minPollIntervalMs}`);
   const retryDelaysMs = options.webhookRetryDelaysMs ?? WEBHOOK_RETRY_DELAYS_MS;
   if (retryDelaysMs.length === 0 || retryDelaysMs.some((ms) => !(ms >= 0))) {
-    throw new RangeError('webhookRetryDelaysMs must be a non-empty list of non-negative numbers');
+    throw new RangeError(`webhookRetryDelaysMs: expected a non-empty list of numbers >= 0, received ${JSON.stringify(retryDelaysMs)}`);
   }
   const defaultWebhookUrl = options.webhookUrl === undefined ? null : checkWebhookUrl(options.webhookUrl);
 
