@@ -4,6 +4,7 @@
  */
 import type { MfaParameter, Product, StatusDetail, UserAction } from '../vocabulary/item';
 import { PRODUCTS } from '../vocabulary/item';
+import { EXECUTION_STATUSES, ITEM_STATUSES } from '../vocabulary/statuses';
 import { RULES, type Awaiting, type Clause, type Phase, type Remedy, type Rule, type RuleId, type Warning } from './rules';
 
 /**
@@ -82,11 +83,25 @@ const compiled: ReadonlyArray<{ rule: Rule; matches: Predicate }> = RULES.map((r
   return { rule, matches: (input: DecisionInput) => clauses.some((clause) => clause(input)) };
 });
 
-/** The first rule that matches `input`. */
-export function matchRule(input: DecisionInput): Rule {
+function scanRules(input: DecisionInput): Rule {
   for (const { rule, matches } of compiled) if (matches(input)) return rule;
   return FALLBACK; // R17 matches anything: reached only to satisfy the type checker
+}
 
+// A rule reads only `deleted`, `status` and `executionStatus`. Every pair of the vocabulary is
+// matched once, here, by the rules above, so deciding a snapshot costs two lookups instead of a
+// walk through the rules; the deletion signal and values outside the vocabulary still walk them.
+const byPair: ReadonlyMap<string, ReadonlyMap<string, Rule>> = new Map(
+  ITEM_STATUSES.map((status) => [status, new Map(EXECUTION_STATUSES.map((executionStatus) => [executionStatus, scanRules({ status, executionStatus })]))]),
+);
+
+/** The first rule that matches `input`. */
+export function matchRule(input: DecisionInput): Rule {
+  if (input.deleted !== true && typeof input.status === 'string' && typeof input.executionStatus === 'string') {
+    const rule = byPair.get(input.status)?.get(input.executionStatus);
+    if (rule) return rule;
+  }
+  return scanRules(input);
 }
 
 /** A date as ISO 8601. Hosts may pass raw JSON instead of a parsed item, so strings are read too. */
