@@ -214,7 +214,17 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     const path = new URL(request.url ?? '/', 'http://inspector').pathname;
     if (path === '/' || path === '/index.html') return void serveFile(response, join(UI_DIR, 'index.html'));
     if (path === '/app.js' || path === '/styles.css') return void serveFile(response, join(UI_DIR, path.slice(1)));
-    if (path === '/vendor/elk.bundled.js') return void serveFile(response, require.resolve('elkjs/lib/elk.bundled.js'));
+    if (path === '/vendor/elk.bundled.js') {
+      let elk: string;
+      try {
+        elk = require.resolve('elkjs/lib/elk.bundled.js');
+      } catch {
+        // elkjs is an optional peer: without it the list and the log work, the chart does not.
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('the chart needs elkjs: npm install elkjs');
+        return;
+      }
+      return void serveFile(response, elk);
+    }
     if (path === '/api/machine') {
       response.writeHead(200, { 'content-type': 'application/json' }).end(machine);
       return;

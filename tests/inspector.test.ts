@@ -7,6 +7,7 @@ import { createInspector } from '../inspector/client';
 import { createRedactor } from '../inspector/redact';
 import { findUiDir, startInspectorServer, tokenMatches, type InspectorServer } from '../inspector/server';
 import type { InspectorFrame } from '../inspector/protocol';
+import { main } from '../src/cli/main';
 import { connectionMachine, createConnection, SimulatedClock } from '../src';
 import { describeMachine } from '../src/spec/walk';
 import { itemJson, ITEM_ID, T0 } from './support';
@@ -290,5 +291,27 @@ describe('the server', () => {
     expect(frames[0]).toEqual(expect.objectContaining({ origin: 'statelyai', kind: 'actor', machineId: 'toggle', actorId: 'toggle-1', value: 'off', context: { password: '[redacted]' } }));
     expect(frames[1]).toEqual(expect.objectContaining({ origin: 'statelyai', kind: 'event', event: { type: 'TOGGLE' } }));
     producer.close();
+  });
+});
+
+describe('the inspect and demo commands', () => {
+  const run = async (argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  test('a port in use is named, with the way out', async () => {
+    const busy = await server();
+    const result = await run(['inspect', '--port', String(busy.port)]);
+    expect(result).toEqual({ code: 1, out: '', err: `port ${busy.port} is already in use: pass --port N (0 picks a free port)` });
+  });
+
+  test('a bad option is a usage error, and no server is left running', async () => {
+    const result = await run(['demo', '--port', '0', '--speed', '0']);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--speed must be greater than 0, received 0');
+    expect(result.out).toBe('');
   });
 });

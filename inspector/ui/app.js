@@ -1242,7 +1242,8 @@ function renderDetail() {
   const session = selectedSession();
   if (!session) {
     rendered = null;
-    if (store.sessions.size > 0 && chart.ready) {
+    // The overview needs the machine's states, not the chart's layout.
+    if (store.sessions.size > 0 && store.machine) {
       renderOverview();
       return;
     }
@@ -2174,14 +2175,21 @@ async function loadMachine() {
     const response = await fetch(`/api/machine${QUERY}`, { cache: 'no-store' });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     store.machine = await response.json();
-    $('[data-testid="machine-id"]').textContent = `machine: ${store.machine.id} · ${store.machine.states.length - 1} states · ${store.machine.transitions.length} transitions`;
-    $('[data-testid="machine-id"]').title = store.machine.description;
-    for (const session of store.sessions.values()) session.phase = phaseOf(session, session.stateText);
-    scheduleRender();
-    await buildChart(store.machine);
   } catch (error) {
     chart.failed = error instanceof Error ? error.message : String(error);
     $('[data-testid="machine-id"]').textContent = `machine unavailable (${chart.failed})`;
+    scheduleRender();
+    return;
+  }
+  $('[data-testid="machine-id"]').textContent = `machine: ${store.machine.id} · ${store.machine.states.length - 1} states · ${store.machine.transitions.length} transitions`;
+  $('[data-testid="machine-id"]').title = store.machine.description;
+  for (const session of store.sessions.values()) session.phase = phaseOf(session, session.stateText);
+  scheduleRender();
+  try {
+    await buildChart(store.machine);
+  } catch (error) {
+    // The list, the log and the overview still work; the chart area says why it is empty.
+    chart.failed = error instanceof Error ? error.message : String(error);
   }
   scheduleRender();
 }

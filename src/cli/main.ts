@@ -9,7 +9,9 @@ import type { DriveMode } from '../machine/context';
 import { runSchema, vocabularyField, type ParsingMode } from '../vocabulary/fields';
 import { EXECUTION_STATUS_VOCABULARY, STATUS_VOCABULARY } from '../vocabulary/item';
 import { checkSpec, writeSpec } from '../spec/generate';
+import { ingestCommand } from './ingest';
 import { replay } from './replay';
+import { showCommand } from './show';
 
 const USAGE = `Usage:
   pluggy-lifecycle decide --status STATUS --execution-status EXECUTION_STATUS [--open-finance] [--lenient]
@@ -18,6 +20,13 @@ const USAGE = `Usage:
       Runs a recorded sequence through one connection; prints one JSON line per input line.
       Lines: {"snapshot":{...}} {"webhook":{...}} {"reconnect":true} {"syncDone":{"accounts":N}}
              {"syncFailed":{"error":"..."}} {"fetchFailed":{"status":404}} {"advance":MS}
+  pluggy-lifecycle ingest --store SQLITE_FILE|POSTGRES_URL FILE.jsonl [--mode poll|push] [--open-finance] [--lenient]
+      Applies recorded events durably to a store (created and migrated when needed); replay's lines,
+      each naming its item ("itemId", or the snapshot's id / the webhook's itemId), optionally with
+      "eventId" and "at". Prints one JSON line per input line. Ingesting a file again applies nothing twice.
+  pluggy-lifecycle show --store SQLITE_FILE|POSTGRES_URL [ITEM_ID] [--quarantine]
+      Prints stored connections as JSON lines {itemId, state, phase, timers, ...}; --quarantine prints
+      what was set aside (rejected input, unreadable rows) with the reason.
   pluggy-lifecycle spec [--check] [--out DIR]
       Regenerates the living spec in DIR (default docs/); --check only reports files that drifted (exit 1).
   pluggy-lifecycle inspect [--port N] [--host H] [--token T]
@@ -144,6 +153,11 @@ async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promi
   // Loaded here: only the inspector needs its optional dependencies (ws, elkjs).
   const { startInspectorServer } = await import('../../inspector/server');
   const port = positiveNumber('port', values.port as string | undefined, 4242);
+  // Checked before anything starts: a usage error must not leave a server running.
+  const speed = positiveNumber('speed', values.speed as string | undefined, 20);
+  if (withFleet && speed === 0) throw new UsageError('--speed must be greater than 0, received 0');
+  const { SCENARIOS } = await import('../demo/scenarios');
+  const connections = positiveNumber('connections', values.connections as string | undefined, SCENARIOS.length * 3);
   let server: Awaited<ReturnType<typeof startInspectorServer>>;
   try {
     server = await startInspectorServer({
@@ -152,7 +166,7 @@ async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promi
       ...(values.token ? { token: values.token as string } : {}),
     });
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+    if ((error as { code?: unknown } | null)?.code === 'EADDRINUSE') {
       io.err(`port ${port} is already in use: pass --port N (0 picks a free port)`);
       return 1;
     }
@@ -163,12 +177,8 @@ async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promi
   if (withFleet) {
     const { createInspector } = await import('../../inspector/client');
     const { startFleet, acceleratedClock } = await import('../demo/fleet');
-    const { SCENARIOS } = await import('../demo/scenarios');
     const inspector = createInspector({ url: server.ingestUrl });
-    const speed = positiveNumber('speed', values.speed as string | undefined, 20);
-    if (speed === 0) throw new UsageError('--speed must be greater than 0, received 0');
     const clock = acceleratedClock(speed);
-    const connections = positiveNumber('connections', values.connections as string | undefined, SCENARIOS.length * 3);
     const fleet = startFleet({ clock, inspect: inspector.inspect, connections });
     io.out(`demo: ${connections} simulated connections living ${SCENARIOS.length} scenarios, time ${speed}x faster; open the URL above (Ctrl-C stops)`);
     for (const scenario of SCENARIOS) io.out(`  ${scenario.name.padEnd(28)} ${scenario.description}`);
@@ -195,6 +205,10 @@ export async function main(argv: readonly string[], io: Io = { out: (t) => conso
         return decideCommand(rest, io);
       case 'replay':
         return replayCommand(rest, io);
+      case 'ingest':
+        return await ingestCommand(rest, io, (message) => new UsageError(message));
+      case 'show':
+        return await showCommand(rest, io, (message) => new UsageError(message));
       case 'spec':
         return await specCommand(rest, io);
       case 'inspect':
