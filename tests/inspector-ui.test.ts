@@ -318,6 +318,22 @@ describe('inspector UI', () => {
     expect(item.state()).toBe('pending.waiting');
     await expectShown(page, server, item);
     await screenshot(page, '09-back-to-live');
+
+    // The log filter keeps the events whose type, states, payload or effects match.
+    await page.fill('[data-testid="log-filter"]', 'INVALID_CREDENTIALS');
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('[data-testid="log-entry"]').length === 1, null, { timeout: WAIT_MS });
+    expect(await page.getAttribute('[data-testid="log-entry"]', 'data-state')).toBe('blocked.updateCredentials');
+    await page.fill('[data-testid="log-filter"]', 'userInputRequired');
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('[data-testid="log-entry"]').length === 1, null, { timeout: WAIT_MS });
+    expect(await page.getAttribute('[data-testid="log-entry"]', 'data-state')).toBe('awaitingUser.input');
+    await page.fill('[data-testid="log-filter"]', '');
+
+    // A mark on the effects timeline takes the chart back to the event that emitted it.
+    await page.click('[data-testid="tab-effects"]');
+    await page.click('[data-testid="effect-mark"][data-effect-type="userInputRequired"]');
+    await waitForAttribute(page, 'live button after a timeline click', '[data-testid="live-button"]', 'data-live', 'false');
+    await waitForAttribute(page, 'chart at the userInputRequired effect', '[data-testid="active-state"]', 'data-state-path', 'awaitingUser.input');
+    await screenshot(page, '09b-effects-timeline');
   });
 
   test('frames from @statelyai/inspect appear in the list, without a chart for an unknown machine', async () => {
