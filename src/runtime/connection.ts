@@ -102,7 +102,7 @@ export function toDottedState(value: StateValue): string {
     .join(',');
 }
 
-function activeNodes(node: AnyStateNode, value: StateValue): AnyStateNode[] {
+export function activeNodes(node: AnyStateNode, value: StateValue): AnyStateNode[] {
   if (typeof value === 'string') {
     const child = node.states[value];
     return child ? [child] : [];
@@ -113,7 +113,7 @@ function activeNodes(node: AnyStateNode, value: StateValue): AnyStateNode[] {
   });
 }
 
-interface ArmedTimer {
+export interface ArmedTimer {
   readonly timer: TimerName;
   readonly due: number;
   /** The `xstate.after.*` event the timer delivers. */
@@ -122,7 +122,7 @@ interface ArmedTimer {
 }
 
 /** The timers of the active states, with the absolute due times kept in the context. */
-function armedTimers(snapshot: Snapshot): ArmedTimer[] {
+export function armedTimers(snapshot: Snapshot): ArmedTimer[] {
   return activeNodes(connectionMachine.root, snapshot.value).flatMap((node) =>
     node.after.flatMap((delayed) => {
       const timer = delayed.delay as TimerName;
@@ -132,7 +132,7 @@ function armedTimers(snapshot: Snapshot): ArmedTimer[] {
   );
 }
 
-function describeState(snapshot: Snapshot): ConnectionState {
+export function describeState(snapshot: Snapshot): ConnectionState {
   const context = snapshot.context;
   const value = toDottedState(snapshot.value);
   const phase = value.split('.')[0] as Phase;
@@ -151,7 +151,7 @@ function describeState(snapshot: Snapshot): ConnectionState {
   };
 }
 
-function checkPersisted(persisted: unknown): InputError | undefined {
+export function checkPersisted(persisted: unknown): InputError | undefined {
   const record = persisted as Partial<PersistedConnection> | null;
   if (record === null || typeof record !== 'object') {
     return new InputError('persisted snapshot', [issue('', 'an object saved by Connection.save()', persisted)], persisted);
