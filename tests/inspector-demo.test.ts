@@ -168,7 +168,10 @@ describe('the demo fleet in the inspector', () => {
       const attention = await page.$$eval('[data-testid="attention-row"]', (rows) => rows.map((row) => row.getAttribute('data-item-id')));
       expect(new Set(attention)).toEqual(new Set(needing));
       const screenshots = join(__dirname, '..', 'artifacts', 'screenshots');
+      // The chart glides to the active state: capture it where it comes to rest.
+      const settle = () => page.waitForFunction(() => (globalThis as unknown as { __inspector?: { settled: boolean } }).__inspector?.settled === true, null, { timeout: 10_000 });
       mkdirSync(screenshots, { recursive: true });
+      await settle();
       await page.screenshot({ path: join(screenshots, '20-demo-fleet.png') });
       const zeroAccounts = [...fleet.members.keys()].find((itemId) => itemId.startsWith('open-finance-zero-accounts'))!;
       await page.fill('[data-testid="search"]', zeroAccounts);
@@ -179,6 +182,7 @@ describe('the demo fleet in the inspector', () => {
         { timeout: 10_000 },
       );
       await page.click('[data-testid="tab-effects"]');
+      await settle();
       await page.screenshot({ path: join(screenshots, '21-demo-open-finance-effects.png') });
 
       // The log says why a stale or duplicate snapshot, or a webhook seen before, changed nothing.
@@ -192,6 +196,7 @@ describe('the demo fleet in the inspector', () => {
         await page.waitForSelector(`[data-testid="log-note"]:text-is("${why}")`, { timeout: 10_000 });
       }
       await page.click('[data-testid="tab-snapshot"]');
+      await settle();
       await page.screenshot({ path: join(screenshots, '22-demo-webhook-dedupe.png') });
       expect(errors).toEqual([]);
     } finally {

@@ -46,6 +46,7 @@ interface PageGlobals {
   readonly document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { readonly length: number } };
   readonly __inspector?: {
     readonly ready: boolean;
+    readonly settled: boolean;
     connections(): Array<{ itemId: string; state: string }>;
     view(): { context: Record<string, unknown>; state: string; steps: number; complete: boolean } | null;
   };
@@ -152,6 +153,8 @@ async function selectConnection(page: Page, itemId: string): Promise<void> {
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
+  // The chart glides to the active state: capture it where it comes to rest (a refused page has no inspector).
+  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__inspector?.settled !== false, null, { timeout: WAIT_MS });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
 

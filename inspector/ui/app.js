@@ -680,6 +680,8 @@ const chart = {
   follow: true,
   focusSignature: '',
   animation: 0,
+  // A pan or zoom animation is running (tests take screenshots once the view has settled).
+  moving: false,
 };
 
 const measureCanvas = document.createElement('canvas').getContext('2d');
@@ -1064,6 +1066,7 @@ function viewFor(box, maxK = 1.25) {
 
 function animateTo(target) {
   cancelAnimationFrame(chart.animation);
+  chart.moving = true;
   const from = { ...chart.view };
   const start = performance.now();
   const tick = (now) => {
@@ -1072,6 +1075,7 @@ function animateTo(target) {
     chart.view = { k: from.k + (target.k - from.k) * e, x: from.x + (target.x - from.x) * e, y: from.y + (target.y - from.y) * e };
     applyView();
     if (t < 1) chart.animation = requestAnimationFrame(tick);
+    else chart.moving = false;
   };
   chart.animation = requestAnimationFrame(tick);
 }
@@ -2201,6 +2205,9 @@ Object.defineProperty(window, '__inspector', {
   value: Object.freeze({
     get ready() {
       return chart.ready && ui.socket === 'open';
+    },
+    get settled() {
+      return !chart.moving && !renderQueued;
     },
     get frames() {
       return store.frameCount;
