@@ -196,6 +196,8 @@ function corrupt(row: StoredSnapshot, issues: InputIssue[]): InputError {
 
 /** The XState persisted snapshot a stored row stands for, checked like `createConnection({ restore })` checks it. */
 export function toPersistedConnection(row: StoredSnapshot): PersistedConnection | InputError {
+  // Another machine or version is named as such, whatever its snapshot looks like.
+  if (row.machine !== MACHINE_ID || row.version !== MACHINE_VERSION) return checkPersisted({ machine: row.machine, version: row.version, snapshot: null })!;
   let parsed: unknown;
   try {
     parsed = JSON.parse(row.snapshot);
