@@ -124,3 +124,37 @@ export function lifecycleEvents(itemId: string, count: number, start = T0): Conn
     }
   });
 }
+
+/** A command a host sends, with when it arrived (epoch ms). */
+export interface Timed {
+  readonly at: number;
+  readonly command: { readonly type: string; readonly [key: string]: unknown };
+}
+
+/**
+ * What a connection has seen by the time it is in each representative state: the sizes of its
+ * persisted snapshot are measured there. Webhook eventIds are UUIDs, as Pluggy's are.
+ */
+export const STATE_RECIPES: Readonly<Record<string, (itemId: string) => Timed[]>> = (() => {
+  const snapshot = (itemId: string, at: number, status: string, executionStatus: string, isOpenFinance = false): Timed => ({
+    at,
+    command: { type: 'SNAPSHOT', item: itemJson(itemId, status, executionStatus, at, isOpenFinance) },
+  });
+  const webhooks = (itemId: string, at: number, count: number, event = 'item/updated'): Timed[] =>
+    Array.from({ length: count }, (_, i) => ({ at: at + i, command: { type: 'WEBHOOK', payload: { event, eventId: randomUUID(), itemId } } }));
+  const t = (seconds: number) => T0 + seconds * 1_000;
+  return {
+    'unknown.unobserved': () => [],
+    'pending.waiting': (id) => [...webhooks(id, t(1), 1), snapshot(id, t(2), 'UPDATING', 'LOGIN_IN_PROGRESS')],
+    'awaitingUser.input': (id) => [...webhooks(id, t(1), 1), snapshot(id, t(2), 'WAITING_USER_INPUT', 'WAITING_USER_INPUT')],
+    'syncable.synced': (id) => [...webhooks(id, t(1), 2), snapshot(id, t(3), 'UPDATED', 'SUCCESS'), { at: t(4), command: { type: 'SYNC_DONE', accounts: 3 } }],
+    'syncable.accountsPending': (id) => [
+      ...webhooks(id, t(1), 2),
+      snapshot(id, t(3), 'UPDATED', 'PARTIAL_SUCCESS', true),
+      { at: t(4), command: { type: 'SYNC_DONE', accounts: 0 } },
+    ],
+    'blocked.updateCredentials': (id) => [...webhooks(id, t(1), 1), snapshot(id, t(2), 'LOGIN_ERROR', 'INVALID_CREDENTIALS')],
+    deleted: (id) => [snapshot(id, t(1), 'UPDATED', 'SUCCESS'), ...webhooks(id, t(2), 1, 'item/deleted')],
+    'pending.waiting, 16 webhooks remembered': (id) => [snapshot(id, t(1), 'UPDATING', 'LOGIN_IN_PROGRESS'), ...webhooks(id, t(2), 16)],
+  };
+})();

@@ -63,7 +63,7 @@ function runPart(name: string, mode: Mode, scratch: string, part: string | undef
 
 /** Parts of one suite become one section: their figures and notes in order. */
 function merge(parts: readonly SuiteResult[]): SuiteResult {
-  const first = parts[0]!;
+  const { skipped: _skipped, ...first } = parts[0]!;
   return {
     ...first,
     figures: parts.flatMap((part) => part.figures),
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const scratch = mkdtempSync(path.join(tmpdir(), 'pluggy-lifecycle-bench-'));
   const suites: SuiteResult[] = [];
-  const skipped: Array<{ suite: string; reason: string }> = [];
+  const skipped: Array<{ suite: string; part?: string; reason: string }> = [];
   try {
     for (const [name, load] of Object.entries(SUITES)) {
       if (options.only && !options.only.includes(name)) continue;
@@ -95,11 +95,18 @@ async function main(): Promise<void> {
       const results: SuiteResult[] = [];
       for (const part of parts) {
         const t = performance.now();
-        console.error(`bench: ${name}${part ? ` ${part}` : ''}…`);
-        results.push(runPart(name, options.mode, scratch, part, suite.nodeFlags?.(options.mode, part) ?? []));
-        console.error(`bench: ${name}${part ? ` ${part}` : ''} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        const label = `${name}${part ? ` ${part}` : ''}`;
+        console.error(`bench: ${label}…`);
+        const result = runPart(name, options.mode, scratch, part, suite.nodeFlags?.(options.mode, part) ?? []);
+        if (result.skipped) {
+          skipped.push({ suite: name, ...(part ? { part } : {}), reason: result.skipped });
+          console.error(`bench: ${label} skipped: ${result.skipped}`);
+        } else {
+          results.push(result);
+          console.error(`bench: ${label} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        }
       }
-      suites.push(merge(results));
+      if (results.length > 0) suites.push(merge(results));
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -33,8 +33,8 @@ describe('npm run bench -- --quick', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('every suite either ran or says why it could not run here', () => {
-    const accounted = [...report.suites.map((suite) => suite.suite), ...report.skipped.map((skip) => skip.suite)].sort();
-    expect(accounted).toEqual(Object.keys(SUITES).sort());
+    const accounted = new Set([...report.suites.map((suite) => suite.suite), ...report.skipped.map((skip) => skip.suite)]);
+    expect([...accounted].sort()).toEqual(Object.keys(SUITES).sort());
     for (const { reason } of report.skipped) expect(reason.length).toBeGreaterThan(0);
   });
 

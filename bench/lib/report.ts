@@ -46,6 +46,8 @@ export interface SuiteResult {
   /** Sizes and run counts, so a reader can reproduce the figures. */
   readonly params: Readonly<Record<string, string | number>>;
   readonly seconds: number;
+  /** Set when the suite (or this part of it) could not run here: why. */
+  readonly skipped?: string;
 }
 
 export interface MachineInfo {
@@ -66,8 +68,8 @@ export interface Report {
   readonly seconds: number;
   readonly machine: MachineInfo;
   readonly suites: readonly SuiteResult[];
-  /** Suites that could not run here, and why (e.g. no PostgreSQL server). */
-  readonly skipped: readonly { readonly suite: string; readonly reason: string }[];
+  /** Suites, or parts of them, that could not run here, and why (e.g. no PostgreSQL server). */
+  readonly skipped: readonly { readonly suite: string; readonly part?: string; readonly reason: string }[];
 }
 
 export function measured(label: string, unit: string, runs: readonly number[], wallRuns?: readonly number[]): Measured {
@@ -163,7 +165,7 @@ export function renderResults(report: Report): string {
   }
   if (report.skipped.length > 0) {
     out.push('### Not run here', '');
-    for (const { suite, reason } of report.skipped) out.push(`- \`${suite}\`: ${reason}`);
+    for (const { suite, part, reason } of report.skipped) out.push(`- \`${suite}${part ? ` ${part}` : ''}\`: ${reason}`);
     out.push('');
   }
   out.push('<details><summary>Every run (the figures above are their medians)</summary>', '');

@@ -13,6 +13,8 @@ export interface SuiteOutput {
   readonly figures: readonly Figure[];
   readonly notes: readonly string[];
   readonly params: Readonly<Record<string, string | number>>;
+  /** Set when this part could not run here (a missing server): why. */
+  readonly skipped?: string;
 }
 
 export interface Suite {

@@ -8,7 +8,7 @@ import { connectionMachine } from '../../machines/connection.machine';
 import { SimulatedClock, systemClock, type Clock } from '../../src/runtime/clock';
 import { createConnection, type Connection } from '../../src/runtime/connection';
 import { twoStateMachine } from '../baselines/two-state';
-import { itemJson, T0 } from '../fixtures';
+import { itemJson, STATE_RECIPES, T0 } from '../fixtures';
 import { settledHeap } from '../lib/clock';
 import { atMost, measured, ratioOf, type Figure } from '../lib/report';
 import { sized, type Suite } from '../lib/suite';
@@ -42,79 +42,29 @@ const stopAll = (made: unknown[]) => {
   for (const connection of made as Connection[]) connection.stop();
 };
 
-/** A connection driven into a representative state, with what a real one would have seen. */
+/** A live connection driven into a representative state, its clock following the commands. */
 function connectionIn(state: string): Connection {
   const id = randomUUID();
   const clock = new SimulatedClock(T0);
   const connection = createConnection({ itemId: id, clock, onError: quiet });
-  let at = T0;
-  const snapshot = (status: string, executionStatus: string, isOpenFinance = false) => {
-    at += 1_000;
+  for (const { at, command } of STATE_RECIPES[state]!(id)) {
     clock.advanceTo(at);
-    const result = connection.send({ type: 'SNAPSHOT', item: itemJson(id, status, executionStatus, at, isOpenFinance) });
+    const result = connection.send(command as Parameters<Connection['send']>[0]);
     if (!result.ok) throw result.error;
-  };
-  const webhooks = (count: number) => {
-    for (let i = 0; i < count; i++) connection.send({ type: 'WEBHOOK', payload: { event: 'item/updated', eventId: randomUUID(), itemId: id } });
-  };
-  switch (state) {
-    case 'unknown.unobserved':
-      break;
-    case 'pending.waiting':
-      webhooks(1);
-      snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
-      break;
-    case 'awaitingUser.input':
-      webhooks(1);
-      snapshot('WAITING_USER_INPUT', 'WAITING_USER_INPUT');
-      break;
-    case 'syncable.synced':
-      webhooks(2);
-      snapshot('UPDATED', 'SUCCESS');
-      connection.send({ type: 'SYNC_DONE', accounts: 3 });
-      break;
-    case 'syncable.accountsPending':
-      webhooks(2);
-      snapshot('UPDATED', 'PARTIAL_SUCCESS', true);
-      connection.send({ type: 'SYNC_DONE', accounts: 0 });
-      break;
-    case 'blocked.updateCredentials':
-      webhooks(1);
-      snapshot('LOGIN_ERROR', 'INVALID_CREDENTIALS');
-      break;
-    case 'deleted':
-      snapshot('UPDATED', 'SUCCESS');
-      connection.send({ type: 'WEBHOOK', payload: { event: 'item/deleted', eventId: randomUUID(), itemId: id } });
-      break;
-    case 'pending.waiting, 16 webhooks remembered':
-      snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
-      webhooks(16);
-      break;
-    default:
-      throw new Error(`no recipe for ${state}`);
   }
   const value = connection.getState().value;
   if (!state.startsWith(value)) throw new Error(`expected ${state}, the connection is in ${value}`);
   return connection;
 }
 
-export const SNAPSHOT_STATES = [
-  'unknown.unobserved',
-  'pending.waiting',
-  'awaitingUser.input',
-  'syncable.synced',
-  'syncable.accountsPending',
-  'blocked.updateCredentials',
-  'deleted',
-  'pending.waiting, 16 webhooks remembered',
-] as const;
+export const SNAPSHOT_STATES = Object.keys(STATE_RECIPES);
 
 export const memorySuite: Suite = {
   name: 'memory',
   item: 3,
   title: 'Memory: live actors and persisted snapshots',
   run({ mode, runs }) {
-    const count = sized(mode, 2_000, 20_000);
+    const count = sized(mode, 1_000, 20_000);
     const perActor = {
       idle: [] as number[],
       pending: [] as number[],

@@ -57,7 +57,7 @@ export const transitionsSuite: Suite = {
   item: 2,
   title: 'Transitions: pure `transition()`, a durable step, a live actor — against bare XState',
   run({ mode, runs }) {
-    const events = sized(mode, 1_200, 12_000);
+    const events = sized(mode, 600, 12_000);
     checkShortcutsAgree(lifecycleEvents(ITEM_ID, LIFECYCLE.length * 3));
 
     const pureCase = (label: string, step: Step): RateCase => ({
