@@ -2,8 +2,9 @@
  * `npm run bench [-- --quick] [--only a,b] [--out FILE.md] [--json FILE.json]`
  *
  * Runs every suite, each part in a fresh Node process (`--expose-gc`, so heap figures start from a
- * clean heap and one suite's JIT state cannot favour another), then writes the report: the full
- * run into BENCHMARKS.md between its markers, a quick or partial run under artifacts/bench/.
+ * clean heap and one suite's JIT state cannot favour another; the quick run shares one process),
+ * then writes the report: the full run into BENCHMARKS.md between its markers, a quick or partial
+ * run under artifacts/bench/.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,18 +53,27 @@ function parseArgs(argv: readonly string[]): Options {
   };
 }
 
-function runPart(name: string, mode: Mode, scratch: string, part: string | undefined, nodeFlags: readonly string[]): SuiteResult {
-  const out = path.join(scratch, `${name}${part ? `-${part}` : ''}.json`);
-  const args = ['--expose-gc', ...nodeFlags, '-r', 'ts-node/register/transpile-only', path.join('bench', 'run-suite.ts'), name, mode, out];
-  if (part) args.push(part);
+interface Task {
+  readonly name: string;
+  readonly part: string | undefined;
+  readonly nodeFlags: readonly string[];
+}
+
+/** Runs tasks in one Node process and answers their results, in order. */
+function runTasks(tasks: readonly Task[], mode: Mode, scratch: string): SuiteResult[] {
+  const out = path.join(scratch, `${tasks.map((task) => `${task.name}${task.part ? `-${task.part}` : ''}`).join('+')}.json`);
+  const flags = [...new Set(tasks.flatMap((task) => task.nodeFlags))];
+  const args = ['--expose-gc', ...flags, '-r', 'ts-node/register/transpile-only', path.join('bench', 'run-suite.ts'), mode, out];
+  for (const task of tasks) args.push(task.part ? `${task.name}:${task.part}` : task.name);
   const child = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') } });
-  if (child.status !== 0 || !existsSync(out)) throw new Error(`suite ${name}${part ? ` (${part})` : ''} failed (exit ${child.status ?? child.signal})`);
-  return JSON.parse(readFileSync(out, 'utf8')) as SuiteResult;
+  const label = tasks.map((task) => `${task.name}${task.part ? ` ${task.part}` : ''}`).join(', ');
+  if (child.status !== 0 || !existsSync(out)) throw new Error(`${label} failed (exit ${child.status ?? child.signal})`);
+  return JSON.parse(readFileSync(out, 'utf8')) as SuiteResult[];
 }
 
 /** Parts of one suite become one section: their figures and notes in order. */
 function merge(parts: readonly SuiteResult[]): SuiteResult {
-  const { skipped: _skipped, ...first } = parts[0]!;
+  const { skipped: _skipped, part: _part, ...first } = parts[0]!;
   return {
     ...first,
     figures: parts.flatMap((part) => part.figures),
@@ -82,6 +92,7 @@ async function main(): Promise<void> {
   const suites: SuiteResult[] = [];
   const skipped: Array<{ suite: string; part?: string; reason: string }> = [];
   try {
+    const tasks: Task[] = [];
     for (const [name, load] of Object.entries(SUITES)) {
       if (options.only && !options.only.includes(name)) continue;
       const suite = load();
@@ -91,22 +102,31 @@ async function main(): Promise<void> {
         console.error(`bench: ${name} skipped: ${reason}`);
         continue;
       }
-      const parts = suite.parts?.(options.mode) ?? [undefined];
-      const results: SuiteResult[] = [];
-      for (const part of parts) {
-        const t = performance.now();
-        const label = `${name}${part ? ` ${part}` : ''}`;
-        console.error(`bench: ${label}…`);
-        const result = runPart(name, options.mode, scratch, part, suite.nodeFlags?.(options.mode, part) ?? []);
-        if (result.skipped) {
-          skipped.push({ suite: name, ...(part ? { part } : {}), reason: result.skipped });
-          console.error(`bench: ${label} skipped: ${result.skipped}`);
-        } else {
-          results.push(result);
-          console.error(`bench: ${label} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-        }
+      for (const part of suite.parts?.(options.mode) ?? [undefined]) {
+        tasks.push({ name, part, nodeFlags: suite.nodeFlags?.(options.mode, part) ?? [] });
       }
-      if (results.length > 0) suites.push(merge(results));
+    }
+    // A full run gives every part a fresh process; the quick run shares one, since only the
+    // shape of its figures matters and each process start costs seconds.
+    const groups = options.mode === 'full' ? tasks.map((task) => [task]) : [tasks];
+    const results: SuiteResult[] = [];
+    for (const group of groups) {
+      if (group.length === 0) continue;
+      const t = performance.now();
+      const label = group.map((task) => `${task.name}${task.part ? ` ${task.part}` : ''}`).join(', ');
+      console.error(`bench: ${label}…`);
+      results.push(...runTasks(group, options.mode, scratch));
+      console.error(`bench: ${label} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+    for (const name of Object.keys(SUITES)) {
+      const parts = results.filter((result) => result.suite === name);
+      for (const { part, skipped: reason } of parts) {
+        if (reason === undefined) continue;
+        skipped.push({ suite: name, ...(part ? { part } : {}), reason });
+        console.error(`bench: ${name}${part ? ` ${part}` : ''} skipped: ${reason}`);
+      }
+      const ran = parts.filter((result) => !result.skipped);
+      if (ran.length > 0) suites.push(merge(ran));
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -38,6 +38,8 @@ export interface Figure {
 
 export interface SuiteResult {
   readonly suite: string;
+  /** The part of the suite this result is, for suites run in parts (merged into one section in the report). */
+  readonly part?: string;
   /** The numbered item of the report this suite answers. */
   readonly item: number;
   readonly title: string;
