@@ -14,8 +14,10 @@ import { openSqliteStore } from '../../src/stores/sqlite';
 export const PG_URL = process.env.PLUGGY_LIFECYCLE_PG_URL;
 const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
 
-if (!PG_URL && !IN_CI) {
-  // Printed once per test file that imports this module.
+let warned = false;
+function warnSkipped(): void {
+  if (warned) return;
+  warned = true;
   console.warn('PLUGGY_LIFECYCLE_PG_URL is not set: the PostgreSQL cases are skipped (export PLUGGY_LIFECYCLE_PG_URL="$(scripts/start-postgres.sh)" to run them)');
 }
 
@@ -28,7 +30,10 @@ export function describePostgres(name: string, suite: () => void): void {
         throw new Error('PLUGGY_LIFECYCLE_PG_URL is not set: CI must start PostgreSQL (scripts/start-postgres.sh) and export its URL');
       });
     });
-  } else describe.skip(name, suite);
+  } else {
+    warnSkipped();
+    describe.skip(name, suite);
+  }
 }
 
 let schemas = 0;
@@ -104,6 +109,7 @@ function postgres(): StoreKind {
 
 /** Every store; PostgreSQL only when a server is given (see `describePostgres` for CI). */
 export function storeKinds(): StoreKind[] {
+  if (!PG_URL && !IN_CI) warnSkipped();
   return [
     { name: 'memory', open: async () => createMemoryStore(), cleanup: async () => undefined },
     { name: 'sqlite :memory:', open: async () => openSqliteStore(':memory:'), cleanup: async () => undefined },
