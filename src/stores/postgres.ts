@@ -42,8 +42,9 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Schema versions, applied in order on start under an advisory lock. Never edit a released step: add one. */
 const MIGRATIONS: ReadonlyArray<(t: (name: string) => string) => string> = [
   (t) => `
+    -- Byte order ("C"): listing pages follow the primary key whatever the locale of the database.
     CREATE TABLE ${t('connections')} (
-      item_id text PRIMARY KEY,
+      item_id text COLLATE "C" PRIMARY KEY,
       machine text NOT NULL,
       version integer NOT NULL,
       state text NOT NULL,
