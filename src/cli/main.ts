@@ -3,9 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import { decide } from '../decision/decide';
 import type { DriveMode } from '../machine/context';
+import type { Clock } from '../runtime/clock';
 import { runSchema, vocabularyField, type ParsingMode } from '../vocabulary/fields';
 import { EXECUTION_STATUS_VOCABULARY, STATUS_VOCABULARY } from '../vocabulary/item';
 import { checkSpec, writeSpec } from '../spec/generate';
@@ -31,9 +33,11 @@ const USAGE = `Usage:
       Regenerates the living spec in DIR (default docs/); --check only reports files that drifted (exit 1).
   pluggy-lifecycle inspect [--port N] [--host H] [--token T]
       Starts the self-hosted inspector (loopback only by default) and prints its URL.
-  pluggy-lifecycle demo [--port N] [--connections N] [--speed X]
+  pluggy-lifecycle demo [--port N] [--connections N] [--speed X] [--no-sandbox]
       Starts the inspector and a simulated fleet living every scenario of the guide and of the
-      statechart contract (time runs X times faster, default 20).
+      statechart contract (time runs X times faster, default 20), and a group of connections that
+      live against the local Pluggy sandbox over HTTP (one item per sandbox user, polled and
+      pushed, on the same clock; needs pluggy-sdk). --no-sandbox runs the simulated fleet alone.
   pluggy-lifecycle help
 
 Exit codes: 0 success; 1 invalid input (replay: some line was bad); 2 usage error.`;
@@ -146,7 +150,7 @@ async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promi
       port: { type: 'string' },
       host: { type: 'string' },
       token: { type: 'string' },
-      ...(withFleet ? { connections: { type: 'string' }, speed: { type: 'string' } } : {}),
+      ...(withFleet ? { connections: { type: 'string' }, speed: { type: 'string' }, 'no-sandbox': { type: 'boolean' } } : {}),
     },
     strict: true,
   });
@@ -172,8 +176,10 @@ async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promi
     }
     throw error;
   }
+  // Listened for before the demo starts its servers: a Ctrl-C meanwhile still closes them.
+  const stopped = untilStopped();
   io.out(`pluggy-lifecycle inspector: ${server.url}`);
-  let stopFleet = () => undefined as void;
+  let stopDemo = async () => undefined as void;
   if (withFleet) {
     const { createInspector } = await import('../../inspector/client');
     const { startFleet, acceleratedClock } = await import('../demo/fleet');
@@ -183,17 +189,68 @@ async function inspectCommand(args: string[], io: Io, withFleet: boolean): Promi
     io.out(`demo: ${connections} simulated connections living ${SCENARIOS.length} scenarios, time ${speed}x faster; open the URL above (Ctrl-C stops)`);
     for (const scenario of SCENARIOS) io.out(`  ${scenario.name.padEnd(28)} ${scenario.description}`);
     clock.setTimeout(() => io.out('demo: every scenario has played; the inspector keeps the whole history (scrub back through any connection)'), fleet.scriptedUntil - clock.now() + 60_000);
-    stopFleet = () => {
+    const group = values['no-sandbox'] ? undefined : await startDemoSandbox(clock, inspector.inspect, io);
+    stopDemo = async () => {
+      await group?.stop();
       fleet.stop();
       inspector.close();
     };
   } else {
     io.out(`send inspection frames to ${server.ingestUrl} (Ctrl-C stops)`);
   }
-  await untilStopped();
-  stopFleet();
+  await stopped;
+  await stopDemo();
   await server.close();
   return 0;
+}
+
+/** Demo time after which the demo names the sandbox connections that are not where they should be. */
+const SANDBOX_PATIENCE_MS = 15 * 60_000;
+
+/** Starts the demo's sandbox group on the fleet's clock and says what it is; without pluggy-sdk the fleet runs alone. */
+async function startDemoSandbox(clock: Clock, inspect: (event: InspectionEvent) => void, io: Io) {
+  const { startSandboxGroup, SANDBOX_GROUP_USERS } = await import('../demo/sandboxGroup');
+  const text = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  let group: Awaited<ReturnType<typeof startSandboxGroup>>;
+  try {
+    group = await startSandboxGroup({ clock, inspect, onError: (error) => io.err(`demo: sandbox group: ${text(error)}`) });
+  } catch (error) {
+    io.err(`demo: the sandbox group did not start: ${text(error)}; the simulated fleet runs alone`);
+    return undefined;
+  }
+  const members = [...group.members.values()];
+  io.out(
+    `demo: ${members.length} connections live against the local Pluggy sandbox at ${group.sandbox.url} through pluggy-sdk, on the same clock: ` +
+      `each sandbox user polled, and pushed by webhooks to ${group.receiverUrl} (some delivered twice)`,
+  );
+  for (const [user, { description }] of Object.entries(SANDBOX_GROUP_USERS)) {
+    const ids = members.filter((member) => member.user === user).map((member) => `${member.mode} ${member.itemId}`);
+    if (ids.length === 0) continue;
+    io.out(`  ${user.padEnd(28)} ${description}`);
+    io.out(`  ${''.padEnd(28)} ${ids.join('  ')}`);
+  }
+  const started = clock.now();
+  let checking: unknown;
+  const check = () => {
+    const elapsed = clock.now() - started;
+    if (group.reached()) {
+      io.out(`demo: every sandbox connection is in its expected state, after ${Math.round(elapsed / 1000)} s of demo time`);
+      return;
+    }
+    if (elapsed >= SANDBOX_PATIENCE_MS) {
+      const astray = members.filter((member) => member.connection.getState().value !== member.expected);
+      io.err(`demo: sandbox connections not in their expected state: ${astray.map((m) => `${m.user} (${m.mode}) is ${m.connection.getState().value}, expected ${m.expected}`).join('; ')}`);
+      return;
+    }
+    checking = clock.setTimeout(check, 1_000);
+  };
+  check();
+  return {
+    stop: () => {
+      clock.clearTimeout(checking);
+      return group.stop();
+    },
+  };
 }
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
