@@ -28,6 +28,8 @@ export interface SqliteStoreOptions {
    * also survives a power loss, at the price of an fsync per commit.
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
+  /** WAL pages after which SQLite copies them back into the database file (default 10 000). */
+  readonly checkpointPages?: number;
   /** SQLite's page cache, in MiB (default 32). */
   readonly cacheMiB?: number;
   /** How long to wait for another process's write lock (default 10 s). */
@@ -147,6 +149,11 @@ export function openSqliteStore(target: string | SqliteStoreOptions = {}): Sqlit
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   // Connection rows are read and rewritten at random: keep more of them in memory than the 2 MiB default.
   db.pragma(`cache_size = -${Math.max(2, Math.round(options.cacheMiB ?? 32)) * 1024}`);
+  // Each batch rewrites pages all over the table. Checkpointing every 1000 pages (the default)
+  // copies the same pages back again and again; every 10 000 (~40 MiB of WAL) is a third faster.
+  const checkpointPages = Math.max(100, Math.round(options.checkpointPages ?? 10_000));
+  db.pragma(`wal_autocheckpoint = ${checkpointPages}`);
+  db.pragma(`journal_size_limit = ${checkpointPages * 4096 * 2}`);
   migrate(db, p);
 
   const sql = {
