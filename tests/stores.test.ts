@@ -222,13 +222,18 @@ describe.each(storeKinds().map((kind) => [kind.name, kind] as const))('the %s st
     expect(error).toMatch(/^invalid persisted snapshot: snapshot: expected the JSON of a stored connection snapshot, received malformed JSON \(.+\)$/);
     expect(outcomes[1]).toEqual(expect.objectContaining({ kind: 'applied', state: 'syncable.syncing' }));
 
-    const [kept] = await store.listQuarantine({ limit: 10 });
+    // The event is kept, and so is a copy of the row as it was found (the row stays, flagged).
+    const [kept, row] = await store.listQuarantine({ limit: 10 });
     expect(kept).toEqual(expect.objectContaining({ kind: 'event', itemId: OTHER_ID, eventId: 'to-corrupt', error }));
     expect(JSON.parse(kept!.payload!)).toEqual({ itemId: OTHER_ID, command: webhook('to-corrupt', OTHER_ID) });
+    expect(row).toEqual(expect.objectContaining({ kind: 'connection', itemId: OTHER_ID, eventId: null, error }));
+    expect(JSON.parse(row!.payload!)).toEqual({ itemId: OTHER_ID, machine: 'connection', version: 1, seq: 3, state: 'pending.waiting', snapshot: '{"value":{"pending":' });
     expect(await store.get(OTHER_ID)).toEqual(expect.objectContaining({ error, nextDue: null, snapshot: '{"value":{"pending":' }));
     expect(await processor.get(OTHER_ID)).toEqual(expect.objectContaining({ itemId: OTHER_ID, error }));
-    // The retry of the same webhook is recognised: it is not kept twice.
+    // The retry of the same webhook is recognised: it is not kept twice. A later event is kept; the row is copied once.
     expect(await processor.process({ itemId: OTHER_ID, command: webhook('to-corrupt', OTHER_ID) })).toEqual(expect.objectContaining({ kind: 'duplicate' }));
+    expect(await processor.process({ itemId: OTHER_ID, command: webhook('later', OTHER_ID) })).toEqual(expect.objectContaining({ kind: 'quarantined', eventId: 'later' }));
+    expect((await store.listQuarantine({ limit: 10 })).map((entry) => entry.kind)).toEqual(['event', 'connection', 'event']);
   });
 
   test('a row with a context field of the wrong type is quarantined naming the field', async () => {
@@ -259,7 +264,7 @@ describe.each(storeKinds().map((kind) => [kind.name, kind] as const))('the %s st
       expect.objectContaining({ itemId: ITEM_ID, fired: 1 }),
     ]);
     expect(await processor.fireDueTimers(T0 + 2000)).toEqual([]);
-    expect(await store.listQuarantine({ limit: 10 })).toEqual([expect.objectContaining({ kind: 'timer', itemId: OTHER_ID })]);
+    expect(await store.listQuarantine({ limit: 10 })).toEqual([expect.objectContaining({ kind: 'connection', itemId: OTHER_ID }), expect.objectContaining({ kind: 'timer', itemId: OTHER_ID })]);
   });
 
   test('a rejected input is kept with its error, creates no connection, and its retry is not kept twice', async () => {

@@ -144,6 +144,12 @@ interface Cached {
   readonly snapshot: ConnectionSnapshot;
 }
 
+/** The quarantine's copy of an unreadable row, the first time it is found so. */
+function rowCopy(row: StoredConnection, error: string, now: number): QuarantineEntry {
+  const { itemId, machine, version, seq, state, snapshot } = row;
+  return { kind: 'connection', itemId, eventId: null, error, payload: JSON.stringify({ itemId, machine, version, seq, state, snapshot }), createdAt: now };
+}
+
 function toJson(value: unknown): string {
   try {
     return JSON.stringify(value) ?? 'null';
@@ -326,7 +332,11 @@ export function createProcessor(options: ProcessorOptions): Processor {
       });
 
       const fresh = await save(tx, works.values(), now);
-      for (const [itemId, error] of corrupt) await tx.markCorrupt(itemId, error, now);
+      for (const [itemId, error] of corrupt) {
+        const row = rows.get(itemId)!;
+        if (row.error === null) quarantine.push(rowCopy(row, error, now));
+        await tx.markCorrupt(itemId, error, now);
+      }
       if (outbox.length > 0) await tx.enqueue(outbox);
       if (quarantine.length > 0) await tx.quarantine(quarantine);
       return { outcomes, fresh };
@@ -378,7 +388,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
           const fail = async (error: Error) => {
             outcomes.push({ itemId: row.itemId, fired: 0, state: row.state, effects: [], error });
             const payload = toJson({ itemId: row.itemId, due: row.nextDue, until });
-            quarantine.push({ kind: 'timer', itemId: row.itemId, eventId: null, error: error.message, payload, createdAt: now });
+            quarantine.push(rowCopy(row, error.message, now), { kind: 'timer', itemId: row.itemId, eventId: null, error: error.message, payload, createdAt: now });
             await tx.markCorrupt(row.itemId, error.message, now);
           };
           if (!working.snapshot) {

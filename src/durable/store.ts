@@ -48,10 +48,11 @@ export interface OutboxRecord extends OutboxEntry {
 }
 
 /**
- * What was set aside: a rejected input (`input`), an event or a fired timer whose stored
+ * What was set aside: a stored connection that could not be read (`connection`, a copy of the row,
+ * which stays where it is, flagged), a rejected input (`input`), an event or a fired timer whose
  * connection could not be read (`event`, `timer`), an effect that could not be delivered (`effect`).
  */
-export type QuarantineKind = 'input' | 'event' | 'timer' | 'effect';
+export type QuarantineKind = 'connection' | 'input' | 'event' | 'timer' | 'effect';
 
 export interface QuarantineEntry {
   readonly kind: QuarantineKind;
