@@ -37,7 +37,6 @@ const eventArbitrary: fc.Arbitrary<(at: number) => ConnectionEvent> = fc.oneof(
   fc.constant((at: number): ConnectionEvent => ({ type: 'RECONNECT', at })),
 );
 
-type Step = { readonly wait: number; readonly event: (at: number) => ConnectionEvent };
 const stepsArbitrary = fc.array(fc.record({ wait: fc.constantFrom(0, 1_000, 4_000, 70_000, 11 * MINUTE), event: eventArbitrary }), { maxLength: 30 });
 
 /** What XState itself schedules: `xstate.raise` with a delay arms, `xstate.cancel` disarms (xstate-notes §6.2). */

@@ -158,8 +158,6 @@ function toJson(value: unknown): string {
   }
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 export function createProcessor(options: ProcessorOptions): Processor {
   const { store } = options;
   const clock = options.clock ?? systemClock;
