@@ -15,6 +15,7 @@ import { connectionId, eventAt } from '../durable/stream';
 import { itemJson, STATE_RECIPES, T0 } from '../fixtures';
 import { settledHeap } from '../lib/clock';
 import { atMost, measured, ratioOf, type Figure } from '../lib/report';
+import { median } from '../lib/stats';
 import { sized, type Suite } from '../lib/suite';
 
 const MiB = 2 ** 20;
@@ -49,10 +50,15 @@ export const durableMemorySuite: Suite = {
     const rss = process.memoryUsage().rss;
     const dbBytes = scratch.bytes();
     await scratch.close();
-    // Past the processor's snapshot cache, nothing per connection should stay.
-    const from = samples.find((sample) => sample.connections >= 2 * cacheSize)!;
-    const to = samples[samples.length - 1]!;
-    const growth = (to.heap - from.heap) / (to.connections - from.connections);
+    // Past the processor's snapshot cache, nothing per connection should stay. Memory kept per
+    // connection would grow the heap in every chunk of new connections; a one-off step (a table
+    // resized, code optimised) shows in one chunk only, so the median chunk is the estimate.
+    const past = samples.filter((sample) => sample.connections >= 2 * cacheSize);
+    const from = past[0]!;
+    const to = past[past.length - 1]!;
+    const perChunk = past.slice(1).map((sample, i) => (sample.heap - past[i]!.heap) / (sample.connections - past[i]!.connections));
+    const growth = median(perChunk);
+    const overall = (to.heap - from.heap) / (to.connections - from.connections);
     const heapAtTotal = to.heap;
 
     // The same number of live actors, each waiting in `pending` like the stored ones.
@@ -81,9 +87,15 @@ export const durableMemorySuite: Suite = {
       },
       {
         key: 'durable-memory.per-connection',
-        subject: measured(`heap growth per connection, ${from.connections.toLocaleString('en-US')} → ${label}`, 'B', [growth]),
+        subject: measured(`heap kept per connection, ${from.connections.toLocaleString('en-US')} → ${label} (median of ${perChunk.length} chunks)`, 'B', perChunk),
         target: atMost(growth, 16, '≈ 0 (≤ 16 B per connection)'),
         signed: true,
+      },
+      {
+        key: 'durable-memory.overall-growth',
+        subject: measured(`heap growth ${from.connections.toLocaleString('en-US')} → ${label}, over all of it`, 'B/connection', [overall]),
+        signed: true,
+        note: 'includes one-off steps',
       },
       {
         key: 'durable-memory.rss',
