@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createInspector } from '../inspector/client';
 import { startInspectorServer } from '../inspector/server';
-import { SimulatedClock, type Effect } from '../src';
+import { SimulatedClock } from '../src';
 import { startSandboxGroup, type SandboxGroup, type SandboxMember } from '../src/demo/sandboxGroup';
 import { toDottedState } from '../src/runtime/connection';
 import { SANDBOX_USERS, type SandboxUser } from '../src/sandbox';
 import { T0 } from './support';
+import { describeEffect } from './support/effects';
 
 jest.setTimeout(60_000);
 
@@ -39,23 +40,6 @@ const GUIDE: Readonly<Record<SandboxUser, { readonly told: readonly string[]; re
   'user-locked': { told: ['reconnectRequired:actAtInstitution'], ends: 'blocked.actAtInstitution' },
 };
 
-/** An effect as a user would name it. */
-function describeEffect(effect: Effect): string {
-  switch (effect.type) {
-    case 'sync':
-      return `sync${effect.warning ? `:${effect.warning}` : ''}#${effect.attempt}`;
-    case 'reconnectRequired':
-      return `reconnectRequired:${effect.remedy}`;
-    case 'userInputRequired':
-      return `userInputRequired:${effect.parameter?.name ?? '?'}`;
-    case 'userActionRequired':
-      return `userActionRequired:${effect.userAction?.type ?? '?'}`;
-    case 'scheduleRetry':
-      return `scheduleRetry:${effect.reason}`;
-    default:
-      return effect.type;
-  }
-}
 
 const told = (member: SandboxMember) => member.effects.filter((effect) => effect.type !== 'fetch').map(describeEffect);
 const stateOf = (member: SandboxMember) => member.connection.getState().value;

@@ -15,6 +15,7 @@ import { PluggyClient } from 'pluggy-sdk';
 import { createConnection, systemClock, type Connection, type DriveMode, type Effect, type WebhookPayload } from '../src';
 import { createPoller, createWebhookHandler, routeToConnections, type Poller, type PollerOptions } from '../src/drivers';
 import { startSandbox, USER_SCRIPTS, type Sandbox, type SandboxOptions, type SandboxUser } from '../src/sandbox';
+import { describeEffect } from './support/effects';
 
 const SECRET = { header: 'X-Webhook-Secret', value: 'e2e-shared-secret' };
 /** Sandbox time any one scenario may take before the test gives up on it. */
@@ -156,23 +157,6 @@ async function world(mode: DriveMode, options: { sandbox?: SandboxOptions; fetch
   return { sandbox, client, poller, handled, receiverUrl, errors, connect, until, advance, settle };
 }
 
-/** An effect as a user would name it; `fetch` effects are counted apart. */
-function describeEffect(effect: Effect): string {
-  switch (effect.type) {
-    case 'sync':
-      return `sync${effect.warning ? `:${effect.warning}` : ''}#${effect.attempt}`;
-    case 'reconnectRequired':
-      return `reconnectRequired:${effect.remedy}`;
-    case 'userInputRequired':
-      return `userInputRequired:${effect.parameter?.name ?? '?'}`;
-    case 'userActionRequired':
-      return `userActionRequired:${effect.userAction?.type ?? '?'}`;
-    case 'scheduleRetry':
-      return `scheduleRetry:${effect.reason}`;
-    default:
-      return effect.type;
-  }
-}
 
 const told = (entry: Tracked) => entry.effects.filter((effect) => effect.type !== 'fetch').map(describeEffect);
 const fetches = (entry: Tracked) => entry.effects.filter((effect): effect is Extract<Effect, { type: 'fetch' }> => effect.type === 'fetch');
