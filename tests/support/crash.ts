@@ -27,6 +27,9 @@ export interface CrashReport {
   readonly final: Exit;
   readonly reference: { readonly rows: readonly StoredConnection[]; readonly delivered: readonly Delivered[]; readonly timerEffects: number };
   readonly delivered: readonly Delivered[];
+  /** The store's rows and counts once the last run finished. */
+  readonly rows: readonly StoredConnection[];
+  readonly counts: Awaited<ReturnType<ConnectionStore['counts']>>;
 }
 
 type Plan =
@@ -45,7 +48,7 @@ export async function crashScenario(options: {
   readonly store: WorkerSettings['store'];
   /** Opens the store the workers used, to read the outcome. */
   readonly open: () => Promise<ConnectionStore>;
-}): Promise<CrashReport & { readonly rows: readonly StoredConnection[]; readonly counts: Awaited<ReturnType<ConnectionStore['counts']>> }> {
+}): Promise<CrashReport> {
   const next = random(options.seed);
   const dir = mkdtempSync(join(tmpdir(), 'pluggy-lifecycle-crash-'));
   const { events, until } = generateStream({ seed: options.seed, items: options.items, events: options.events });
@@ -107,3 +110,32 @@ export async function crashScenario(options: {
 
 /** A row without its write time, which differs between runs. */
 export const comparable = ({ updatedAt: _updatedAt, ...row }: StoredConnection) => row;
+
+/**
+ * What every crash test asserts: each planned kill happened and the last run finished; every
+ * connection ends where the uninterrupted run left it; every effect of that run was delivered under
+ * its key and nothing else was (a key delivered again carries the same effect); no timer is overdue.
+ * Answers how many keys were delivered more than once.
+ */
+export function expectNothingLost(report: CrashReport, crashes: number, label: string): number {
+  const context = `${label}; runs: ${report.runs.map((run) => `${run.plan} → ${run.exit.signal ?? run.exit.code}`).join(', ')}`;
+  expect({ context, killed: report.runs.filter((run) => run.exit.signal === 'SIGKILL').length }).toEqual({ context, killed: crashes });
+  expect({ context, final: report.final.code, stderr: report.final.stderr }).toEqual({ context, final: 0, stderr: '' });
+
+  expect(report.rows.map(comparable)).toEqual(report.reference.rows.map(comparable));
+  expect(report.counts).toEqual({ connections: report.reference.rows.length, outbox: 0, dedupe: expect.any(Number), quarantine: 0 });
+
+  const byKey = new Map<string, unknown[]>();
+  for (const { key, effect } of report.delivered) byKey.set(key, [...(byKey.get(key) ?? []), effect]);
+  const expected = new Map(report.reference.delivered.map(({ key, effect }) => [key, effect]));
+  expect([...byKey.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [key, effects] of byKey) for (const effect of effects) expect({ key, effect }).toEqual({ key, effect: expected.get(key) });
+
+  expect(report.rows.filter((row) => row.nextDue !== null && row.nextDue <= report.until)).toEqual([]);
+  const redelivered = [...byKey.values()].filter((effects) => effects.length > 1).length;
+  console.info(
+    `${label}: ${report.events} events, ${report.runs.length} SIGKILLs, ${expected.size} effects (${report.reference.timerEffects} from timers), ` +
+      `${redelivered} delivered again under the same key; ${context}`,
+  );
+  return redelivered;
+}
