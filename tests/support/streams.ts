@@ -3,18 +3,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { itemJson, T0 } from '../support';
 import type { StreamEvent } from './crash-worker';
+import { mulberry32 } from '../../src/sandbox/prng';
 
-/** A small deterministic generator (mulberry32), so a failing stream can be generated again from its seed. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so a failing stream can be generated again from its seed. */
+export const random = mulberry32;
 
 export const itemIds = (count: number) => Array.from({ length: count }, (_, index) => `item-${String(index).padStart(3, '0')}-4c7d-8e9f-0a1b2c3d4e5f`);
 
