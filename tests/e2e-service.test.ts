@@ -5,21 +5,16 @@
  * very file.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PluggyClient } from 'pluggy-sdk';
 import { startService } from '../examples/service';
 import type { Effect } from '../src';
 import { startSandbox, type Sandbox } from '../src/sandbox';
+import { portOf, settleLoopback } from './support/loopback';
 
 const WEBHOOK_SECRET = 'service-webhook-secret';
 
-function clientRequestsInFlight(): number {
-  const agent = http.globalAgent as http.Agent & { requests: NodeJS.ReadOnlyDict<unknown[]>; sockets: NodeJS.ReadOnlyDict<unknown[]> };
-  const count = (table: NodeJS.ReadOnlyDict<unknown[]>) => Object.values(table).reduce((sum, list) => sum + (list?.length ?? 0), 0);
-  return count(agent.requests) + count(agent.sockets);
-}
 
 test('the README shows examples/service.ts as it is, with the package names in its imports', () => {
   const root = join(__dirname, '..');
@@ -40,10 +35,7 @@ describe('the example service against the sandbox', () => {
   const told: Array<Effect & { readonly user?: string }> = [];
   let consoleError: jest.SpyInstance;
 
-  const settle = async () => {
-    do await sandbox.settled();
-    while (clientRequestsInFlight() > 0);
-  };
+  const settle = () => settleLoopback(() => sandbox.settled(), () => [portOf(sandbox.url), portOf(webhookUrl)]);
   const until = async (done: () => boolean, what: string) => {
     const start = Date.now();
     await settle();

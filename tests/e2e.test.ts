@@ -16,6 +16,7 @@ import { createConnection, systemClock, type Connection, type DriveMode, type Ef
 import { createPoller, createWebhookHandler, routeToConnections, type Poller, type PollerOptions } from '../src/drivers';
 import { startSandbox, USER_SCRIPTS, type Sandbox, type SandboxOptions, type SandboxUser } from '../src/sandbox';
 import { describeEffect } from './support/effects';
+import { portOf, settleLoopback } from './support/loopback';
 
 const SECRET = { header: 'X-Webhook-Secret', value: 'e2e-shared-secret' };
 /** Sandbox time any one scenario may take before the test gives up on it. */
@@ -49,12 +50,6 @@ interface World {
   settle(): Promise<void>;
 }
 
-/** Requests pluggy-sdk has on the wire: got uses node's global agent. */
-function clientRequestsInFlight(): number {
-  const agent = http.globalAgent as http.Agent & { requests: NodeJS.ReadOnlyDict<unknown[]>; sockets: NodeJS.ReadOnlyDict<unknown[]> };
-  const count = (table: NodeJS.ReadOnlyDict<unknown[]>) => Object.values(table).reduce((sum, list) => sum + (list?.length ?? 0), 0);
-  return count(agent.requests) + count(agent.sockets);
-}
 
 const worlds: Array<() => Promise<void>> = [];
 
@@ -96,10 +91,7 @@ async function world(mode: DriveMode, options: { sandbox?: SandboxOptions; fetch
     ...options.poller,
   });
 
-  const settle = async () => {
-    do await sandbox.settled();
-    while (clientRequestsInFlight() > 0);
-  };
+  const settle = () => settleLoopback(() => sandbox.settled(), () => [portOf(sandbox.url), ...(receiverUrl ? [portOf(receiverUrl)] : [])]);
 
   const until = async (done: () => boolean, what: string, limitMs = LIMIT_MS) => {
     const start = Date.now();
