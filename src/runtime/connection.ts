@@ -121,15 +121,26 @@ export interface ArmedTimer {
   readonly node: AnyStateNode;
 }
 
+// The chart is fixed, so the delayed transitions of each active configuration are worked out once:
+// the durable path asks for the armed timers of every snapshot it restores or writes.
+const delayedOf = new Map<string, ReadonlyArray<Omit<ArmedTimer, 'due'>>>();
+
 /** The timers of the active states, with the absolute due times kept in the context. */
 export function armedTimers(snapshot: Snapshot): ArmedTimer[] {
-  return activeNodes(connectionMachine.root, snapshot.value).flatMap((node) =>
-    node.after.flatMap((delayed) => {
-      const timer = delayed.delay as TimerName;
-      const due = snapshot.context.due[timer];
-      return due === undefined ? [] : [{ timer, due, eventType: delayed.eventType, node }];
-    }),
-  );
+  const key = toDottedState(snapshot.value);
+  let delayed = delayedOf.get(key);
+  if (!delayed) {
+    delayed = activeNodes(connectionMachine.root, snapshot.value).flatMap((node) =>
+      node.after.map((transition) => ({ timer: transition.delay as TimerName, eventType: transition.eventType, node })),
+    );
+    delayedOf.set(key, delayed);
+  }
+  const armed: ArmedTimer[] = [];
+  for (const { timer, eventType, node } of delayed) {
+    const due = snapshot.context.due[timer];
+    if (due !== undefined) armed.push({ timer, due, eventType, node });
+  }
+  return armed;
 }
 
 export function describeState(snapshot: Snapshot): ConnectionState {
