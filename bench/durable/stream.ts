@@ -5,6 +5,7 @@
  */
 import type { DurableEvent } from '../../src/durable/processor';
 import { itemJson, LIFECYCLE, T0 } from '../fixtures';
+import { mulberry32 } from '../../src/sandbox/prng';
 
 export const STEP_MS = 10_000;
 
@@ -51,14 +52,5 @@ export function randomFleetEvents(connections: number, count: number, steps: Uin
   return events;
 }
 
-/** A small seeded generator (mulberry32), so runs draw the same connections. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so runs draw the same connections. */
+export const seeded = mulberry32;
