@@ -24,7 +24,7 @@ const initial = (): Snapshot => initialTransition(connectionMachine, { itemId: I
 /** Restores a persisted snapshot without starting anything (no history or children in this machine to revive). */
 const resolve = (json: string): Snapshot => connectionMachine.resolveState(JSON.parse(json) as Parameters<typeof connectionMachine.resolveState>[0]);
 
-/** Restores through a throwaway actor: faithful for any machine, and what §6.1 of the notes times. */
+/** Restores through a throwaway actor: faithful for any machine (it revives history and children). */
 const restoreByActor = (json: string): Snapshot =>
   // XState ignores `input` when it restores; the machine's types require one.
   createActor(connectionMachine, { snapshot: JSON.parse(json) as Snapshot, input: { itemId: ITEM_ID } }).getSnapshot();
