@@ -30,11 +30,21 @@ export function postgresServer(mode: Mode): { url: string; stop: () => void } | 
   if (mode === 'quick') return { unavailable: 'the quick run starts no PostgreSQL server: set PLUGGY_LIFECYCLE_PG_URL to include it' };
   const script = path.join(ROOT, 'scripts', 'start-postgres.sh');
   if (!existsSync(script)) return { unavailable: 'no PostgreSQL server: set PLUGGY_LIFECYCLE_PG_URL (scripts/start-postgres.sh is not here either)' };
-  const env = { ...process.env, PLUGGY_LIFECYCLE_PG_PORT: BENCH_PORT, PLUGGY_LIFECYCLE_PG_DB: 'pluggy_lifecycle_bench' };
+  // A data directory of its own, removed with the server: a full run leaves nothing behind.
+  const dir = mkdtempSync(path.join(tmpdir(), 'pluggy-lifecycle-bench-pgdata-'));
+  const env = { ...process.env, PLUGGY_LIFECYCLE_PG_PORT: BENCH_PORT, PLUGGY_LIFECYCLE_PG_DB: 'pluggy_lifecycle_bench', PLUGGY_LIFECYCLE_PG_DIR: dir };
+  const stop = () => {
+    try {
+      execFileSync('bash', [script, 'stop'], { env, stdio: 'ignore' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
   try {
     const url = execFileSync('bash', [script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    return { url, stop: () => execFileSync('bash', [script, 'stop'], { env, stdio: 'ignore' }) };
+    return { url, stop };
   } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
     const stderr = (error as { stderr?: string }).stderr?.trim();
     return { unavailable: `no PostgreSQL server: PLUGGY_LIFECYCLE_PG_URL is not set and scripts/start-postgres.sh failed (${stderr || String(error)})` };
   }
