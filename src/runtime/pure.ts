@@ -1,11 +1,11 @@
 /**
  * The pure transition of the connection machine, for hosts that keep no live actor: the same
- * `[nextSnapshot, actions]` as XState's `transition()` / `initialTransition()`, at a third of the
- * cost.
+ * `[nextSnapshot, actions]` as XState's `transition()` / `initialTransition()`, at well under half
+ * the cost.
  *
  * XState's `transition()` builds a throwaway actor on every call, and that actor eagerly computes
  * the machine's initial snapshot (context factory, initial entry) and two actor systems; for this
- * machine that is about two thirds of a transition. Here the scope is built once. That is safe
+ * machine that is more than half of a transition. Here the scope is built once. That is safe
  * because the connection machine neither invokes nor spawns (nothing registers in the system) and
  * nothing is executed: actions are only collected, as `transition()` collects them.
  */
