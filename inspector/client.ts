@@ -8,6 +8,7 @@ import type { AnyStateNode, InspectionEvent } from 'xstate';
 import { transitionKey } from '../src/spec/walk';
 import type { FrameTransition, OutgoingFrame } from './protocol';
 import { createRedactor, redact as defaultRedact, type Redactor } from './redact';
+import { loadPeer } from '../src/peer';
 
 /** The part of a WebSocket the client uses (`ws`'s and the WHATWG one both fit). */
 export interface SocketLike {
@@ -46,8 +47,7 @@ function defaultSocket(url: string): SocketLike {
   const global = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
   if (global) return new global(url);
   // Loaded only when inspection is on: hosts that never inspect do not need `ws`.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { WebSocket } = require('ws') as { WebSocket: new (url: string) => SocketLike };
+  const { WebSocket } = loadPeer<{ WebSocket: new (url: string) => SocketLike }>('ws', '8', 'The inspection client (on a Node without a global WebSocket)');
   return new WebSocket(url);
 }
 

@@ -34,7 +34,7 @@ import {
   type Sandbox,
   type SandboxUser,
 } from '../sandbox';
-import { loadPeer } from '../stores/peer';
+import { loadPeer } from '../peer';
 import type { WebhookPayload } from '../vocabulary/webhook';
 
 /** What each sandbox user lives through with a host that answers as below, and where its connection ends. */

@@ -15,7 +15,7 @@ import type {
   StoreTransaction,
   StoredConnection,
 } from '../durable/store';
-import { loadPeer } from './peer';
+import { loadPeer } from '../peer';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`; or pass `pool`. */

@@ -14,7 +14,7 @@ import type {
   StoredConnection,
 } from '../durable/store';
 import { createMutex } from './mutex';
-import { loadPeer } from './peer';
+import { loadPeer } from '../peer';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` (the default) for a database that lives as long as the store. */
