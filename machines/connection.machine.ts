@@ -12,7 +12,7 @@ import { REMEDIES } from '../src/decision/rules';
 import { connectionSetup, initialContext } from '../src/machine/setup';
 
 /** Bumped whenever a change makes persisted snapshots of the previous version unreadable. */
-export const CONNECTION_MACHINE_VERSION = 1;
+export const CONNECTION_MACHINE_VERSION = 2;
 
 const ignoreOldSnapshot = {
   guard: "snapshot is stale, a duplicate or another item's",

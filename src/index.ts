@@ -57,7 +57,8 @@ export {
 
 export { connectionMachine, CONNECTION_MACHINE_VERSION, type ConnectionMachine } from '../machines/connection.machine';
 export type { ConnectionContext, ConnectionInput, DriveMode, SnapshotFacts, TimerName } from './machine/context';
-export { TIMERS } from './machine/context';
+export { REMEMBERED_EVENT_IDS, TIMERS } from './machine/context';
+export { eventDigest } from './machine/digest';
 export type { ConnectionEvent, ConnectionEventType, FetchError } from './machine/events';
 export { EFFECT_TYPES, type Effect, type EffectType, type EffectOf } from './machine/effects';
 export { DEFAULT_TIMING, type TimingPolicy } from './machine/timing';

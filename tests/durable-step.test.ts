@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { createConnection, parseItem, parseWebhook, SimulatedClock, type ConnectionEvent, type Effect } from '../src';
-import { applyEvent, decodeConnection, dueTimers, encodeConnection, fireDue, startConnection, toPersistedConnection, type ConnectionSnapshot } from '../src/durable/step';
+import { applyEvent, decodeConnection, dueTimers, encodeConnection, fireDue, MACHINE_VERSION, startConnection, toPersistedConnection, type ConnectionSnapshot } from '../src/durable/step';
 import { InputError } from '../src/errors';
 import { transitionConnection } from '../src/runtime/pure';
 import { ITEM_ID, itemJson, T0 } from './support';
@@ -106,7 +106,7 @@ test('a stored row restores in a live actor, with its timers re-armed', () => {
     at: T0,
   }).snapshot;
   const encoded = encodeConnection(waiting);
-  expect(encoded).toEqual(expect.objectContaining({ machine: 'connection', version: 1, state: 'awaitingUser.input', nextDue: T0 + 2000 }));
+  expect(encoded).toEqual(expect.objectContaining({ machine: 'connection', version: MACHINE_VERSION, state: 'awaitingUser.input', nextDue: T0 + 2000 }));
   const persisted = toPersistedConnection({ itemId: ITEM_ID, ...encoded });
   if (persisted instanceof InputError) throw persisted;
   const clock = new SimulatedClock(T0 + MINUTE);
@@ -125,10 +125,19 @@ test('decoding what was encoded gives the same connection, without the eventIds 
   const decoded = decodeConnection({ itemId: ITEM_ID, ...encoded });
   if (decoded instanceof InputError) throw decoded;
   expect(decoded.value).toEqual(pending.value);
-  expect(decoded.context).toEqual({ ...pending.context, eventIds: [] });
+  expect(decoded.context).toEqual({ ...pending.context, eventDigests: [] });
   expect(encoded.snapshot).not.toContain(ITEM_ID);
   expect(encoded.snapshot).not.toContain('e1');
   expect(encodeConnection(decoded)).toEqual(encoded);
+});
+
+test('a row written by version 1 reads as it did: stored rows have held { value, context } since then', () => {
+  const pending = applyEvent(startConnection({ itemId: ITEM_ID, now: T0 }).snapshot, { type: 'SNAPSHOT', item: parseItem(itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0)), at: T0 }).snapshot;
+  const encoded = encodeConnection(pending);
+  const decoded = decodeConnection({ itemId: ITEM_ID, ...encoded, version: 1 });
+  if (decoded instanceof InputError) throw decoded;
+  expect(decoded.value).toEqual({ pending: 'waiting' });
+  expect(decoded.context).toEqual(pending.context);
 });
 
 /** The stored context of a new connection, to corrupt one field of. */
@@ -136,7 +145,7 @@ const storedContext = () => JSON.parse(encodeConnection(startConnection({ itemId
 
 test.each<[string, string, number, RegExp]>([
   ['malformed JSON', '{"value":', 1, /^invalid persisted snapshot: snapshot: expected the JSON of a stored connection snapshot, received malformed JSON/],
-  ['another version', '{"value":"pending","context":{}}', 7, /^invalid persisted snapshot: version: expected version 1 of the connection machine, received the number 7$/],
+  ['another version', '{"value":"pending","context":{}}', 7, /^invalid persisted snapshot: version: expected version 1 or 2 of the connection machine, received the number 7$/],
   ['a state the machine does not have', JSON.stringify({ value: { pending: 'napping' }, context: storedContext() }), 1, /^invalid persisted snapshot: snapshot\.value: expected a state of the connection machine, received \{"pending":"napping"\}/],
   ['a due time that is not a number', JSON.stringify({ value: 'pending', context: { ...storedContext(), due: { nextCheck: 'later' } } }), 1, /snapshot\.context\.due: expected an object of due times \(epoch ms\) named nextCheck, stallBudget, userDeadline, syncRetry, received an object/],
 ])('a row with %s is refused with what was expected and what was received', (_name, snapshot, version, message) => {

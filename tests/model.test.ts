@@ -11,7 +11,9 @@ import {
   connectionMachine,
   createConnection,
   decide,
+  eventDigest,
   parseItem,
+  REMEMBERED_EVENT_IDS,
   RULES,
   SimulatedClock,
   toDottedState,
@@ -121,14 +123,14 @@ function modelEvents(snapshot: ModelSnapshot): ModelEvent[] {
   const same = context.request ? sameRequest(context.request) : undefined;
   if (same) snapshotEvent('SNAPSHOT same request', itemBody(same[0], same[1], newer, same[2]));
 
-  let fresh = 0;
-  while (context.eventIds.includes(`evt-${fresh}`)) fresh++;
-  const eventId = `evt-${fresh}`;
+  // The context keeps digests: the model's eventIds are evt-0, evt-1, … and are found by theirs.
+  const modelIds = Array.from({ length: REMEMBERED_EVENT_IDS + 1 }, (_, n) => `evt-${n}`);
+  const eventId = modelIds.find((id) => !context.eventDigests.includes(eventDigest(id)))!;
   webhook('WEBHOOK item/updated', { event: 'item/updated', eventId, itemId: ITEM_ID, triggeredBy: 'SYNC' });
   webhook('WEBHOOK item/deleted', { event: 'item/deleted', eventId, itemId: ITEM_ID });
   webhook('WEBHOOK item/updated of another item', { event: 'item/updated', eventId, itemId: 'another-item' });
   webhook('WEBHOOK transactions/created', { event: 'transactions/created', eventId, itemId: ITEM_ID, accountId: 'acc-1' });
-  const seen = context.eventIds.at(-1);
+  const seen = modelIds.find((id) => eventDigest(id) === context.eventDigests.at(-1));
   if (seen !== undefined) webhook('WEBHOOK item/updated repeated', { event: 'item/updated', eventId: seen, itemId: ITEM_ID });
 
   add('RECONNECT', { type: 'RECONNECT', at }, { type: 'RECONNECT' });
@@ -174,7 +176,7 @@ function stateKey(snapshot: ModelSnapshot): string {
     request: context.request !== null,
     attempt: value.startsWith('syncable') ? context.attempt : undefined,
     healing: context.healing,
-    seenWebhook: context.eventIds.length > 0,
+    seenWebhook: context.eventDigests.length > 0,
   });
 }
 

@@ -1,5 +1,6 @@
 /** Saving and restoring a live connection: the state, the context and the timers survive. */
-import { createConnection, InputError, SimulatedClock, type Effect, type PersistedConnection } from '../src';
+import { randomUUID } from 'node:crypto';
+import { createConnection, eventDigest, InputError, REMEMBERED_EVENT_IDS, SimulatedClock, type Effect, type PersistedConnection } from '../src';
 import { harness, ITEM_ID, T0 } from './support';
 
 const MINUTE = 60_000;
@@ -99,18 +100,75 @@ describe('save and restore', () => {
     expect(restored.connection.getState()).toEqual(expect.objectContaining({ value: 'deleted', status: 'done' }));
   });
 
-  test('the persisted snapshot is small JSON', () => {
+  test('a saved connection is its state and context, with digests in place of the webhook eventIds', () => {
+    const h = harness({ mode: 'push' });
+    const eventIds = Array.from({ length: 20 }, () => randomUUID());
+    for (const eventId of eventIds) h.connection.send({ type: 'WEBHOOK', payload: { event: 'item/updated', eventId, itemId: ITEM_ID } });
+    h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
+    const saved = h.connection.save();
+    expect(saved).toEqual({ machine: 'connection', version: 2, snapshot: { value: { pending: 'waiting' }, context: h.connection.getState().context } });
+    const json = JSON.stringify(saved);
+    for (const eventId of eventIds) expect(json).not.toContain(eventId);
+    expect(h.connection.getState().context.eventDigests).toEqual(eventIds.slice(-REMEMBERED_EVENT_IDS).map(eventDigest));
+    // The sixteen digests cost 176 B; the whole save stays well under what a UUID each would take.
+    expect(json.length).toBeLessThan(640);
+  });
+
+  test('a connection saved by version 1 (XState\'s whole snapshot, with the eventIds themselves) restores and still knows its webhooks', () => {
+    const saved = {
+      machine: 'connection',
+      version: 1,
+      snapshot: {
+        status: 'active',
+        value: { pending: 'waiting' },
+        historyValue: {},
+        context: {
+          itemId: ITEM_ID,
+          mode: 'push',
+          isOpenFinance: false,
+          timing: {},
+          clock: T0,
+          last: { status: 'UPDATING', executionStatus: 'LOGIN_IN_PROGRESS', updatedAt: T0 },
+          rule: 'R11',
+          request: null,
+          eventIds: ['seen-1'],
+          attempt: 0,
+          due: { stallBudget: T0 + 10 * MINUTE, nextCheck: T0 + 60 * MINUTE },
+          healing: false,
+        },
+        children: {},
+      },
+    };
+    const restored = restore(saved as PersistedConnection, T0, { mode: 'push' });
+    expect(restored.connection.getState().value).toBe('pending.waiting');
+    expect(restored.connection.getState().context.eventDigests).toEqual([eventDigest('seen-1')]);
+    expect(restored.connection.send({ type: 'WEBHOOK', payload: { event: 'item/updated', eventId: 'seen-1', itemId: ITEM_ID } })).toEqual(
+      expect.objectContaining({ ok: true, changed: false }),
+    );
+    restored.clock.advanceTo(T0 + 10 * MINUTE);
+    expect(restored.effects.map((effect) => effect.type)).toEqual(['stalled']);
+    expect(restored.connection.save().version).toBe(2);
+  });
+
+  test('a hand-edited save is refused naming the field, and fields the machine does not know are dropped', () => {
     const h = harness();
     h.snapshot('UPDATING', 'LOGIN_IN_PROGRESS');
-    const bytes = JSON.stringify(h.connection.save()).length;
-    expect(bytes).toBeLessThan(1024);
+    const saved = JSON.parse(JSON.stringify(h.connection.save()));
+    saved.snapshot.context.attempt = -1;
+    saved.snapshot.context.eventDigests = 'abc';
+    expect(() => createConnection({ itemId: ITEM_ID, restore: saved })).toThrow(
+      'invalid persisted snapshot: snapshot.context.eventDigests: expected an array of at most 16 eventId digests (strings), received the string "abc"; snapshot.context.attempt: expected an integer >= 0, received the number -1',
+    );
+    const extra = JSON.parse(JSON.stringify(h.connection.save()));
+    extra.snapshot.context.note = 'added by hand';
+    expect(createConnection({ itemId: ITEM_ID, restore: extra }).getState().context).toEqual(h.connection.getState().context);
   });
 
   test.each<[string, unknown, RegExp]>([
-    ['another version', { machine: 'connection', version: 999, snapshot: {} }, /version: expected version 1 of the connection machine, received the number 999/],
+    ['another version', { machine: 'connection', version: 999, snapshot: {} }, /version: expected version 1 or 2 of the connection machine, received the number 999/],
     ['another machine', { machine: 'other', version: 1, snapshot: {} }, /machine: expected "connection", received the string "other"/],
     ['garbage', 'nope', /expected an object saved by Connection.save\(\)/],
-    ['a snapshot without context', { machine: 'connection', version: 1, snapshot: { value: 'unknown' } }, /snapshot: expected an XState persisted snapshot/],
+    ['a snapshot without context', { machine: 'connection', version: 1, snapshot: { value: 'unknown' } }, /snapshot: expected an object \{ value, context \} saved by Connection.save\(\), received an object/],
   ])('restoring %s is refused with a clear error', (_name, saved, message) => {
     expect(() => createConnection({ itemId: ITEM_ID, restore: saved as PersistedConnection })).toThrow(InputError);
     expect(() => createConnection({ itemId: ITEM_ID, restore: saved as PersistedConnection })).toThrow(message);

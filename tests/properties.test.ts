@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   createConnection,
   decide,
+  eventDigest,
   EXECUTION_STATUSES,
   ITEM_STATUSES,
   SimulatedClock,
@@ -271,7 +272,7 @@ const INVARIANTS = {
     }
     const deletion =
       (action.kind === 'fetchFailed' && action.status === 404) ||
-      (action.kind === 'webhook' && action.event === 'item/deleted' && !action.otherItem && !step.before.context.eventIds.includes(action.eventId));
+      (action.kind === 'webhook' && action.event === 'item/deleted' && !action.otherItem && !step.before.context.eventDigests.includes(eventDigest(action.eventId)));
     if (deletion) {
       ensure(step.after.value === 'deleted', () => `the deletion of the item did not end a blocked connection — ${show(step)}`);
       return;

@@ -4,7 +4,7 @@
  * effects delivered at least once with a stable key, and unreadable rows set aside with a clear
  * error while the rest goes on.
  */
-import { createDispatcher, createProcessor, encodeConnection, type Attempt, type ConnectionStore, type StoreTransaction } from '../src/durable';
+import { createDispatcher, createProcessor, encodeConnection, MACHINE_VERSION, type Attempt, type ConnectionStore, type StoreTransaction } from '../src/durable';
 import { startConnection } from '../src/durable/step';
 import { DEDUPE_TTL_MS } from '../src/drivers';
 import { harness, ITEM_ID, itemJson, T0 } from './support';
@@ -24,7 +24,7 @@ async function writeRow(store: ConnectionStore, itemId: string, row: { snapshot:
       {
         itemId,
         machine: 'connection',
-        version: row.version ?? 1,
+        version: row.version ?? MACHINE_VERSION,
         state: row.state ?? 'pending.waiting',
         snapshot: row.snapshot,
         seq: 3,
@@ -59,7 +59,7 @@ describe.each(storeKinds().map((kind) => [kind.name, kind] as const))('the %s st
       }),
     );
     const row = await store.get(ITEM_ID);
-    expect(row).toEqual(expect.objectContaining({ itemId: ITEM_ID, machine: 'connection', version: 1, state: 'syncable.syncing', seq: 1, nextDue: null, error: null }));
+    expect(row).toEqual(expect.objectContaining({ itemId: ITEM_ID, machine: 'connection', version: MACHINE_VERSION, state: 'syncable.syncing', seq: 1, nextDue: null, error: null }));
     expect(await store.counts()).toEqual({ connections: 1, outbox: 1, dedupe: 0, quarantine: 0 });
     expect(await processor.get(ITEM_ID)).toEqual(expect.objectContaining({ itemId: ITEM_ID, state: 'syncable.syncing', phase: 'syncable', canSync: true, status: 'active', rule: 'R15', seq: 1 }));
   });
@@ -227,7 +227,7 @@ describe.each(storeKinds().map((kind) => [kind.name, kind] as const))('the %s st
     expect(kept).toEqual(expect.objectContaining({ kind: 'event', itemId: OTHER_ID, eventId: 'to-corrupt', error }));
     expect(JSON.parse(kept!.payload!)).toEqual({ itemId: OTHER_ID, command: webhook('to-corrupt', OTHER_ID) });
     expect(row).toEqual(expect.objectContaining({ kind: 'connection', itemId: OTHER_ID, eventId: null, error }));
-    expect(JSON.parse(row!.payload!)).toEqual({ itemId: OTHER_ID, machine: 'connection', version: 1, seq: 3, state: 'pending.waiting', snapshot: '{"value":{"pending":' });
+    expect(JSON.parse(row!.payload!)).toEqual({ itemId: OTHER_ID, machine: 'connection', version: MACHINE_VERSION, seq: 3, state: 'pending.waiting', snapshot: '{"value":{"pending":' });
     expect(await store.get(OTHER_ID)).toEqual(expect.objectContaining({ error, nextDue: null, snapshot: '{"value":{"pending":' }));
     expect(await processor.get(OTHER_ID)).toEqual(expect.objectContaining({ itemId: OTHER_ID, error }));
     // The retry of the same webhook is recognised: it is not kept twice. A later event is kept; the row is copied once.
@@ -245,13 +245,13 @@ describe.each(storeKinds().map((kind) => [kind.name, kind] as const))('the %s st
 
   test('a row of an unknown machine version is set aside untouched: the event is quarantined, the row is not rewritten, its timers are not claimed', async () => {
     const written = encodeConnection(startConnection({ itemId: OTHER_ID, now: T0 }).snapshot);
-    await writeRow(store, OTHER_ID, { snapshot: written.snapshot, version: 2, nextDue: T0 });
+    await writeRow(store, OTHER_ID, { snapshot: written.snapshot, version: 99, nextDue: T0 });
     const processor = createProcessor({ store, clock: manualClock(T0) });
-    const outcome = await processor.process({ itemId: OTHER_ID, command: webhook('v2', OTHER_ID) });
-    expect(outcome.kind === 'quarantined' && outcome.error.message).toBe('invalid persisted snapshot: version: expected version 1 of the connection machine, received the number 2');
+    const outcome = await processor.process({ itemId: OTHER_ID, command: webhook('v99', OTHER_ID) });
+    expect(outcome.kind === 'quarantined' && outcome.error.message).toBe('invalid persisted snapshot: version: expected version 1 or 2 of the connection machine, received the number 99');
     expect(await processor.fireDueTimers(T0 + 60 * MINUTE)).toEqual([]);
-    expect(await store.get(OTHER_ID)).toEqual(expect.objectContaining({ version: 2, snapshot: written.snapshot, nextDue: T0, error: null, seq: 3 }));
-    expect(await store.listQuarantine({ limit: 10 })).toEqual([expect.objectContaining({ kind: 'event', itemId: OTHER_ID, eventId: 'v2' })]);
+    expect(await store.get(OTHER_ID)).toEqual(expect.objectContaining({ version: 99, snapshot: written.snapshot, nextDue: T0, error: null, seq: 3 }));
+    expect(await store.listQuarantine({ limit: 10 })).toEqual([expect.objectContaining({ kind: 'event', itemId: OTHER_ID, eventId: 'v99' })]);
   });
 
   test('a corrupt row whose timer falls due is quarantined once; the timer worker goes on with the others', async () => {

@@ -7,10 +7,11 @@
 import { createActor, type AnyStateNode, type SnapshotFrom } from 'xstate';
 import { CONNECTION_MACHINE_VERSION, connectionMachine, type ConnectionMachine } from '../../machines/connection.machine';
 import { InputError, issue, type InputIssue } from '../errors';
-import { TIMERS, type ConnectionContext, type ConnectionInput } from '../machine/context';
+import type { ConnectionInput } from '../machine/context';
 import type { Effect } from '../machine/effects';
 import type { ConnectionEvent } from '../machine/events';
-import { armedTimers, checkPersisted, toDottedState, type ArmedTimer, type PersistedConnection } from '../runtime/connection';
+import { armedTimers, toDottedState, type ArmedTimer } from '../runtime/connection';
+import { READABLE_VERSIONS, readPersisted, saveSnapshot, toXStateSnapshot, type PersistedConnection, type SavedConnection } from '../runtime/persisted';
 // XState's `transition()` and `initialTransition()`, without their per-call throwaway actor.
 import { initialConnection, transitionConnection } from '../runtime/pure';
 
@@ -72,13 +73,13 @@ export function startConnection(input: ConnectionInput): Stepped {
 
 /**
  * The store's dedupe table remembers eventIds (for 3 h 15 min, longer than the context's last
- * few), so the context's copy is dropped after every step: a connection then behaves the same
+ * few digests), so the context's copy is dropped after every step: a connection then behaves the same
  * whether it was just read from the store or kept in memory. The clone is XState's own way to
  * change a snapshot (`{ ...snapshot, ...changes }`); the value and the tags are unchanged.
  */
 function forgetEventIds(snapshot: ConnectionSnapshot): ConnectionSnapshot {
-  if (snapshot.context.eventIds.length === 0) return snapshot;
-  return { ...snapshot, context: { ...snapshot.context, eventIds: [] } };
+  if (snapshot.context.eventDigests.length === 0) return snapshot;
+  return { ...snapshot, context: { ...snapshot.context, eventDigests: [] } };
 }
 
 /** Applies one event. `transition()` ignores `snapshot.status`, so a finished connection is left as is here. */
@@ -133,11 +134,11 @@ export function fireDue(snapshot: ConnectionSnapshot, until: number): Stepped[] 
 /**
  * Encodes a snapshot for a store. Left out because they are derived or kept elsewhere: `status`
  * (from the value: only `deleted` is final), `historyValue` and `children` (the machine has none),
- * `context.itemId` (the row's key) and `context.eventIds` (the store's dedupe table remembers
+ * `context.itemId` (the row's key) and `context.eventDigests` (the store's dedupe table remembers
  * eventIds for longer than the context's last few).
  */
 export function encodeConnection(snapshot: ConnectionSnapshot): EncodedConnection {
-  const { itemId: _itemId, eventIds: _eventIds, ...context } = snapshot.context;
+  const { itemId: _itemId, eventDigests: _eventDigests, ...context } = snapshot.context;
   return {
     machine: MACHINE_ID,
     version: MACHINE_VERSION,
@@ -155,49 +156,14 @@ export interface StoredSnapshot {
   readonly snapshot: string;
 }
 
-type Check = (value: unknown) => boolean;
-const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
-const isString: Check = (value) => typeof value === 'string';
-const isBoolean: Check = (value) => typeof value === 'boolean';
-const isRecord: Check = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
-const orNull = (check: Check): Check => (value) => value === null || check(value);
-
-const CONTEXT_FIELDS: ReadonlyArray<readonly [keyof ConnectionContext, string, Check]> = [
-  ['mode', '"poll" or "push"', (value) => value === 'poll' || value === 'push'],
-  ['isOpenFinance', 'a boolean', isBoolean],
-  ['timing', 'an object of timing overrides', isRecord],
-  ['clock', 'epoch milliseconds', isNumber],
-  [
-    'last',
-    'null or { status, executionStatus, updatedAt }',
-    orNull((value) => {
-      const last = value as Record<string, unknown>;
-      return isRecord(value) && isString(last.status) && isString(last.executionStatus) && isNumber(last.updatedAt);
-    }),
-  ],
-  ['rule', 'null or a rule id', orNull(isString)],
-  ['request', 'null or a string', orNull(isString)],
-  ['attempt', 'an integer >= 0', (value) => Number.isInteger(value) && (value as number) >= 0],
-  [
-    'due',
-    `an object of due times (epoch ms) named ${TIMERS.join(', ')}`,
-    (value) => isRecord(value) && Object.entries(value as object).every(([key, due]) => (TIMERS as readonly string[]).includes(key) && isNumber(due)),
-  ],
-  ['healing', 'a boolean', isBoolean],
-];
-
-function contextIssues(context: Record<string, unknown>): InputIssue[] {
-  return CONTEXT_FIELDS.filter(([key, , check]) => !check(context[key])).map(([key, expected]) => issue(`snapshot.context.${key}`, expected, context[key]));
-}
-
 function corrupt(row: StoredSnapshot, issues: InputIssue[]): InputError {
   return new InputError('persisted snapshot', issues, { itemId: row.itemId, machine: row.machine, version: row.version, snapshot: row.snapshot });
 }
 
-/** The XState persisted snapshot a stored row stands for, checked like `createConnection({ restore })` checks it. */
-export function toPersistedConnection(row: StoredSnapshot): PersistedConnection | InputError {
+/** The saved connection a stored row stands for, checked like `createConnection({ restore })` checks it. */
+export function toSavedConnection(row: StoredSnapshot): SavedConnection | InputError {
   // Another machine or version is named as such, whatever its snapshot looks like.
-  if (row.machine !== MACHINE_ID || row.version !== MACHINE_VERSION) return checkPersisted({ machine: row.machine, version: row.version, snapshot: null })!;
+  if (row.machine !== MACHINE_ID || !READABLE_VERSIONS.includes(row.version)) return readPersisted({ machine: row.machine, version: row.version, snapshot: null }) as InputError;
   let parsed: unknown;
   try {
     parsed = JSON.parse(row.snapshot);
@@ -206,31 +172,30 @@ export function toPersistedConnection(row: StoredSnapshot): PersistedConnection 
     return corrupt(row, [issue('snapshot', 'the JSON of a stored connection snapshot', row.snapshot, `snapshot: expected the JSON of a stored connection snapshot, received malformed JSON (${reason})`)]);
   }
   const stored = parsed as { value?: unknown; context?: unknown };
-  if (!isRecord(parsed) || !isRecord(stored.context)) {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || stored.context === null || typeof stored.context !== 'object') {
     return corrupt(row, [issue('snapshot', 'an object { value, context } written by the durable processor', parsed)]);
   }
-  const context = { ...(stored.context as Record<string, unknown>), itemId: row.itemId, eventIds: [] };
-  const value = stored.value;
-  const persisted = {
-    machine: row.machine,
-    version: row.version,
-    snapshot: { status: value === 'deleted' ? 'done' : 'active', value, historyValue: {}, context, children: {} },
-  } as PersistedConnection;
-  const problem = checkPersisted(persisted);
-  if (problem) return problem;
-  const issues = contextIssues(context);
-  return issues.length > 0 ? corrupt(row, issues) : persisted;
+  // Rows have held `{ value, context }` without the item id and the eventIds since version 1.
+  const context = { ...(stored.context as Record<string, unknown>), itemId: row.itemId, eventDigests: [] };
+  const saved = readPersisted({ machine: row.machine, version: MACHINE_VERSION, snapshot: { value: stored.value, context } });
+  return saved instanceof InputError ? corrupt(row, saved.issues.slice()) : saved;
+}
+
+/** A stored row as `save()` would have returned it: pass it to `createConnection({ restore })` to watch it live. */
+export function toPersistedConnection(row: StoredSnapshot): PersistedConnection | InputError {
+  const saved = toSavedConnection(row);
+  return saved instanceof InputError ? saved : saveSnapshot(saved);
 }
 
 /** Restores a stored row without starting anything, or explains why it cannot. */
 export function decodeConnection(row: StoredSnapshot): ConnectionSnapshot | InputError {
-  const persisted = toPersistedConnection(row);
-  if (persisted instanceof InputError) return persisted;
-  const { value, context } = persisted.snapshot as { value: ConnectionSnapshot['value']; context: ConnectionContext };
+  const saved = toSavedConnection(row);
+  if (saved instanceof InputError) return saved;
+  const { value, context } = saved;
   try {
     if (resolvesFaithfully) return connectionMachine.resolveState({ value, context });
     // `input` is required by the types and ignored on restore.
-    const snapshot = createActor(connectionMachine, { input: { itemId: row.itemId }, snapshot: persisted.snapshot as ConnectionSnapshot }).getSnapshot();
+    const snapshot = createActor(connectionMachine, { input: { itemId: row.itemId }, snapshot: toXStateSnapshot(saved) }).getSnapshot();
     if (snapshot.status === 'error') throw snapshot.error;
     return snapshot;
   } catch (cause) {

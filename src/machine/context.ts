@@ -30,8 +30,8 @@ export interface ConnectionContext {
   readonly rule: RuleId | null;
   /** While awaiting the user: what was asked (parameter or action, and deadline), to tell a repeat from a new request. */
   readonly request: string | null;
-  /** Recent webhook `eventId`s, newest last. */
-  readonly eventIds: readonly string[];
+  /** Digests of the recent webhook `eventId`s (see `eventDigest`), newest last. */
+  readonly eventDigests: readonly string[];
   /** Polls in the current wait, or re-reads of the current sync. */
   readonly attempt: number;
   /**
@@ -53,7 +53,7 @@ export interface ConnectionInput {
   readonly now?: number;
 }
 
-/** How many webhook `eventId`s a connection remembers for deduplication. */
+/** How many webhook `eventId`s a connection remembers (as digests) for deduplication. */
 export const REMEMBERED_EVENT_IDS = 16;
 
 export function initialContext(input: ConnectionInput | undefined): ConnectionContext {
@@ -67,7 +67,7 @@ export function initialContext(input: ConnectionInput | undefined): ConnectionCo
     last: null,
     rule: null,
     request: null,
-    eventIds: [],
+    eventDigests: [],
     attempt: 0,
     due: {},
     healing: false,

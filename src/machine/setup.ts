@@ -14,6 +14,7 @@ import {
   type ConnectionInput,
   type TimerName,
 } from './context';
+import { eventDigest } from './digest';
 import type { Effect, EffectType } from './effects';
 import type { ConnectionEvent } from './events';
 import { backoff, timingOf } from './timing';
@@ -121,7 +122,7 @@ export const connectionSetup = setup({
       return item !== undefined && context.request !== null && requestOf(item, decisionOf(item, context)) === context.request;
     },
     'webhook was already seen': ({ context, event }) =>
-      event.type === 'WEBHOOK' && context.eventIds.includes(event.payload.eventId),
+      event.type === 'WEBHOOK' && context.eventDigests.includes(eventDigest(event.payload.eventId)),
     'webhook is about another item': ({ context, event }) =>
       event.type === 'WEBHOOK' && event.payload.itemId !== undefined && event.payload.itemId !== context.itemId,
     'webhook reports the deletion': ({ event }) => event.type === 'WEBHOOK' && event.payload.event === 'item/deleted',
@@ -219,8 +220,8 @@ export const connectionSetup = setup({
     }),
     'remember webhook': assign(({ context, event }) => {
       if (event.type !== 'WEBHOOK') return {};
-      const eventIds = [...context.eventIds, event.payload.eventId].slice(-REMEMBERED_EVENT_IDS);
-      return { eventIds, clock: timeOf({ context, event }) };
+      const eventDigests = [...context.eventDigests, eventDigest(event.payload.eventId)].slice(-REMEMBERED_EVENT_IDS);
+      return { eventDigests, clock: timeOf({ context, event }) };
     }),
     'reset attempts': assign({ attempt: 0 }),
     'count attempt': assign(({ context }) => ({ attempt: context.attempt + 1 })),

@@ -4,7 +4,7 @@
  * typed handlers, and saves and restores itself with its timers re-armed.
  */
 import { createActor, type ActorOptions, type AnyStateNode, type SnapshotFrom, type StateValue } from 'xstate';
-import { CONNECTION_MACHINE_VERSION, connectionMachine, type ConnectionMachine } from '../../machines/connection.machine';
+import { connectionMachine, type ConnectionMachine } from '../../machines/connection.machine';
 import type { Phase, RuleId } from '../decision/rules';
 import { InputError, issue } from '../errors';
 import type { ConnectionContext, DriveMode, SnapshotFacts, TimerName } from '../machine/context';
@@ -14,13 +14,9 @@ import type { TimingPolicy } from '../machine/timing';
 import type { ParseWarning, ParsingMode } from '../vocabulary/fields';
 import { systemClock, type Clock } from './clock';
 import { toConnectionEvent, type ConnectionCommand } from './commands';
+import { readPersisted, saveSnapshot, toXStateSnapshot, type PersistedConnection } from './persisted';
 
-/** A saved connection: the XState persisted snapshot, tagged with the machine it belongs to. */
-export interface PersistedConnection {
-  readonly machine: 'connection';
-  readonly version: number;
-  readonly snapshot: unknown;
-}
+export type { PersistedConnection } from './persisted';
 
 export interface ConnectionOptions {
   readonly itemId: string;
@@ -162,28 +158,6 @@ export function describeState(snapshot: Snapshot): ConnectionState {
   };
 }
 
-export function checkPersisted(persisted: unknown): InputError | undefined {
-  const record = persisted as Partial<PersistedConnection> | null;
-  if (record === null || typeof record !== 'object') {
-    return new InputError('persisted snapshot', [issue('', 'an object saved by Connection.save()', persisted)], persisted);
-  }
-  if (record.machine !== 'connection') {
-    return new InputError('persisted snapshot', [issue('machine', '"connection"', record.machine)], persisted);
-  }
-  if (record.version !== CONNECTION_MACHINE_VERSION) {
-    return new InputError(
-      'persisted snapshot',
-      [issue('version', `version ${CONNECTION_MACHINE_VERSION} of the connection machine`, record.version)],
-      persisted,
-    );
-  }
-  const snapshot = record.snapshot as { value?: unknown; context?: { itemId?: unknown } } | null;
-  if (snapshot === null || typeof snapshot !== 'object' || snapshot.value === undefined || typeof snapshot.context?.itemId !== 'string') {
-    return new InputError('persisted snapshot', [issue('snapshot', 'an XState persisted snapshot of the connection machine', snapshot)], persisted);
-  }
-  return undefined;
-}
-
 /** Creates (or restores) a live connection. Throws an `InputError` only for a missing `itemId` or a bad `restore`. */
 export function createConnection(options: ConnectionOptions): Connection {
   if (typeof options?.itemId !== 'string' || options.itemId.trim() === '') {
@@ -197,13 +171,14 @@ export function createConnection(options: ConnectionOptions): Connection {
   const rearmed = new Set<unknown>();
   let collecting: Effect[] | undefined;
 
+  let restored: Snapshot | undefined;
   if (options.restore !== undefined) {
-    const problem = checkPersisted(options.restore);
-    if (problem) throw problem;
-    const itemId = (options.restore.snapshot as { context: { itemId: string } }).context.itemId;
-    if (itemId !== options.itemId) {
-      throw new InputError('persisted snapshot', [issue('snapshot.context.itemId', JSON.stringify(options.itemId), itemId)], options.restore);
+    const saved = readPersisted(options.restore);
+    if (saved instanceof InputError) throw saved;
+    if (saved.context.itemId !== options.itemId) {
+      throw new InputError('persisted snapshot', [issue('snapshot.context.itemId', JSON.stringify(options.itemId), saved.context.itemId)], options.restore);
     }
+    restored = toXStateSnapshot(saved);
   }
 
   let actor;
@@ -220,7 +195,7 @@ export function createConnection(options: ConnectionOptions): Connection {
         ...(options.isOpenFinance !== undefined ? { isOpenFinance: options.isOpenFinance } : {}),
         ...(options.timing ? { timing: options.timing } : {}),
       },
-      ...(options.restore ? { snapshot: options.restore.snapshot as Snapshot } : {}),
+      ...(restored ? { snapshot: restored } : {}),
     });
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
@@ -245,7 +220,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   live.start();
 
   // XState does not re-arm `after` timers of a restored actor: fire them from their absolute due times.
-  if (options.restore && live.getSnapshot().status === 'active') {
+  if (restored && live.getSnapshot().status === 'active') {
     for (const { timer, due, eventType, node } of armedTimers(live.getSnapshot())) {
       const handle = clock.setTimeout(() => {
         rearmed.delete(handle);
@@ -298,7 +273,7 @@ export function createConnection(options: ConnectionOptions): Connection {
       return { ok: true, changed: after !== before, state: toDottedState(after.value), effects, warnings: converted.warnings };
     },
     getState: () => describeState(live.getSnapshot()),
-    save: () => ({ machine: 'connection', version: CONNECTION_MACHINE_VERSION, snapshot: live.getPersistedSnapshot() }),
+    save: () => saveSnapshot(live.getSnapshot()),
     rejected,
     stop() {
       for (const handle of rearmed) clock.clearTimeout(handle);
