@@ -48,11 +48,7 @@ const checking = (self: string, cadence: 'backoff' | 'reconcile', description: s
       nextCheck: {
         target: self,
         reenter: true,
-        actions: [
-          { type: 'reach due time', params: { timer: 'nextCheck' } },
-          'count attempt',
-          { type: 'emit fetch', params: { reason: cadence === 'backoff' ? 'poll' : 'reconcile' } },
-        ],
+        actions: ['count the check that fell due', { type: 'emit fetch', params: { reason: cadence === 'backoff' ? 'poll' : 'reconcile' } }],
         description:
           cadence === 'backoff'
             ? 'Time to check again: ask for a fetch (poll mode backs off from ~2 s to 30 s; push mode reconciles every 5 min).'
@@ -65,7 +61,7 @@ const checking = (self: string, cadence: 'backoff' | 'reconcile', description: s
 const rereading = (reason: 'zeroAccounts' | 'syncFailed', description: string) =>
   ({
     description,
-    entry: ['count attempt', 'schedule sync retry', { type: 'emit schedule retry', params: { reason } }],
+    entry: ['count and schedule a sync retry', { type: 'emit schedule retry', params: { reason } }],
     after: {
       syncRetry: {
         target: 'syncing',
@@ -150,7 +146,7 @@ export const connectionMachine = connectionSetup.createMachine({
     },
     RECONNECT: {
       target: '.pending',
-      actions: ['note the time', 'forget healing'],
+      actions: ['note the reconnection'],
       description: 'The host started an update (Connect in update mode, PATCH /items): wait for the new execution.',
     },
   },
@@ -176,7 +172,7 @@ export const connectionMachine = connectionSetup.createMachine({
 
     pending: {
       description: 'An execution is running at Pluggy (R11): wait, checking again with backoff, until it settles or the budget runs out.',
-      entry: ['reset attempts', 'schedule stall budget'],
+      entry: ['start the stall budget'],
       after: {
         stallBudget: {
           target: '.stalled',
@@ -207,7 +203,7 @@ export const connectionMachine = connectionSetup.createMachine({
 
     awaitingUser: {
       description: 'The institution waits for the user (R9, R10) until a deadline: parameter.expiresAt, userAction.expiresAt, or the wait budget.',
-      entry: ['reset attempts', 'schedule user deadline'],
+      entry: ['start the user deadline'],
       after: {
         userDeadline: {
           target: '#connection.blocked.reconnect',

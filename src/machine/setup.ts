@@ -223,8 +223,12 @@ export const connectionSetup = setup({
       const eventDigests = [...context.eventDigests, eventDigest(event.payload.eventId)].slice(-REMEMBERED_EVENT_IDS);
       return { eventDigests, clock: timeOf({ context, event }) };
     }),
+    // A state's entry is one assign where it can be: every assign clones the whole snapshot.
     'reset attempts': assign({ attempt: 0 }),
-    'count attempt': assign(({ context }) => ({ attempt: context.attempt + 1 })),
+    'count the check that fell due': assign(({ context }) => {
+      const { nextCheck: due, ...rest } = context.due;
+      return { clock: Math.max(context.clock, due ?? context.clock), due: rest, attempt: context.attempt + 1 };
+    }),
     'schedule next check': assign(({ context, event }, params: { cadence: 'backoff' | 'reconcile' }) => {
       const timing = timingOf(context.timing);
       const now = timeOf({ context, event });
@@ -234,27 +238,27 @@ export const connectionSetup = setup({
           : timing.reconcileEveryMs;
       return { clock: now, due: { ...context.due, nextCheck: now + delay } };
     }),
-    'schedule stall budget': assign(({ context, event }) => {
+    'start the stall budget': assign(({ context, event }) => {
       const now = timeOf({ context, event });
-      return { clock: now, due: { ...context.due, stallBudget: now + timingOf(context.timing).stallAfterMs } };
+      return { clock: now, attempt: 0, due: { ...context.due, stallBudget: now + timingOf(context.timing).stallAfterMs } };
     }),
-    'schedule user deadline': assign(({ context, event }) => {
+    'start the user deadline': assign(({ context, event }) => {
       const now = timeOf({ context, event });
       const item = snapshotOf(event);
       const expiresAt = item?.parameter?.expiresAt ?? item?.userAction?.expiresAt;
       const deadline = expiresAt ? expiresAt.getTime() : now + timingOf(context.timing).stallAfterMs;
-      return { clock: now, due: { ...context.due, userDeadline: deadline } };
+      return { clock: now, attempt: 0, due: { ...context.due, userDeadline: deadline } };
     }),
-    'schedule sync retry': assign(({ context, event }) => {
+    'count and schedule a sync retry': assign(({ context, event }) => {
       const timing = timingOf(context.timing);
       const now = timeOf({ context, event });
-      const delay = backoff(context.attempt - 1, timing.syncRetryInitialMs, timing.syncRetryFactor, timing.syncRetryMaxMs);
-      return { clock: now, due: { ...context.due, syncRetry: now + delay } };
+      const delay = backoff(context.attempt, timing.syncRetryInitialMs, timing.syncRetryFactor, timing.syncRetryMaxMs);
+      return { clock: now, attempt: context.attempt + 1, due: { ...context.due, syncRetry: now + delay } };
     }),
     'clear timers': assign({ due: {} }),
     'time out the user': assign({ rule: 'R1' as const }),
     'note healing when left on evidence': assign(({ event }) => ({ healing: event.type === 'SNAPSHOT' })),
-    'forget healing': assign({ healing: false }),
+    'note the reconnection': assign(({ context, event }) => ({ clock: timeOf({ context, event }), healing: false })),
   },
   delays: {
     nextCheck: ({ context }) => remaining(context, 'nextCheck'),
