@@ -5,7 +5,8 @@
  * error while the rest goes on.
  */
 import { createDispatcher, createProcessor, encodeConnection, MACHINE_VERSION, type Attempt, type ConnectionStore, type StoreTransaction } from '../src/durable';
-import { startConnection } from '../src/durable/step';
+import { applyEvent, startConnection } from '../src/durable/step';
+import { parseItem } from '../src';
 import { DEDUPE_TTL_MS } from '../src/drivers';
 import { harness, ITEM_ID, itemJson, T0 } from './support';
 import { manualClock, storeKinds, type StoreKind } from './support/stores';
@@ -241,6 +242,20 @@ describe.each(storeKinds().map((kind) => [kind.name, kind] as const))('the %s st
     await writeRow(store, OTHER_ID, { snapshot: good.snapshot.replace('"clock":', '"clock":"soon","was":') });
     const outcome = await createProcessor({ store, clock: manualClock(T0) }).process({ itemId: OTHER_ID, command: webhook('w', OTHER_ID) });
     expect(outcome.kind === 'quarantined' && outcome.error.message).toBe('invalid persisted snapshot: snapshot.context.clock: expected epoch milliseconds, received the string "soon"');
+  });
+
+  test('a row written by version 1 has its due timer fired, and is rewritten in the current version', async () => {
+    const waiting = applyEvent(startConnection({ itemId: OTHER_ID, now: T0 }).snapshot, {
+      type: 'SNAPSHOT',
+      item: parseItem(itemJson('UPDATING', 'LOGIN_IN_PROGRESS', T0, { id: OTHER_ID })),
+      at: T0,
+    }).snapshot;
+    const written = encodeConnection(waiting);
+    await writeRow(store, OTHER_ID, { snapshot: written.snapshot, version: 1, nextDue: written.nextDue });
+    const processor = createProcessor({ store, clock: manualClock(T0) });
+    const fired = await processor.fireDueTimers(T0 + 2000);
+    expect(fired).toEqual([expect.objectContaining({ itemId: OTHER_ID, fired: 1, effects: [expect.objectContaining({ effect: { type: 'fetch', itemId: OTHER_ID, reason: 'poll' } })] })]);
+    expect(await store.get(OTHER_ID)).toEqual(expect.objectContaining({ version: MACHINE_VERSION, state: 'pending.waiting', error: null }));
   });
 
   test('a row of an unknown machine version is set aside untouched: the event is quarantined, the row is not rewritten, its timers are not claimed', async () => {

@@ -14,6 +14,7 @@ import type { TimingPolicy } from '../machine/timing';
 import { systemClock, type Clock } from '../runtime/clock';
 import { toConnectionEvent, type ConnectionCommand } from '../runtime/commands';
 import { toDottedState } from '../runtime/connection';
+import { READABLE_VERSIONS } from '../runtime/persisted';
 import type { ParseWarning, ParsingMode } from '../vocabulary/fields';
 import {
   MACHINE_ID,
@@ -28,6 +29,9 @@ import {
 } from './step';
 import type { ConnectionStore, ConnectionWrite, OutboxEntry, QuarantineEntry, StoreTransaction, StoredConnection } from './store';
 import { describeStored, type StoredConnectionState } from './view';
+
+/** The versions whose due timers are claimed: the current one first. */
+const CLAIMED_VERSIONS = [MACHINE_VERSION, ...READABLE_VERSIONS.filter((version) => version !== MACHINE_VERSION)];
 
 /** One event for one connection, as the host hands it over. */
 export interface DurableEvent {
@@ -217,7 +221,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   }
 
   /** A row of this machine version that does not decode is corrupt; another version is only not ours to read. */
-  const isCorrupt = (working: Working) => working.loaded?.machine === MACHINE_ID && working.loaded.version === MACHINE_VERSION;
+  const isCorrupt = (working: Working) => working.loaded?.machine === MACHINE_ID && READABLE_VERSIONS.includes(working.loaded.version);
 
   /** Keeps the steps' results: a sequence number per step that did something, an outbox key per effect. */
   function record(working: Working, steps: readonly Stepped[], now: number, deliveries: Delivery[], outbox: OutboxEntry[]): void {
@@ -376,7 +380,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
     for (;;) {
       const now = clock.now();
       const { outcomes, claimed, fresh } = await store.transaction(async (tx) => {
-        const rows = await tx.claimDue(until, timerBatch, MACHINE_ID, MACHINE_VERSION);
+        // Rows written by an earlier version this one reads are claimed too, after the current ones.
+        const rows: StoredConnection[] = [];
+        for (const version of CLAIMED_VERSIONS) {
+          if (rows.length >= timerBatch) break;
+          rows.push(...(await tx.claimDue(until, timerBatch - rows.length, MACHINE_ID, version)));
+        }
         const outcomes: TimerOutcome[] = [];
         const outbox: OutboxEntry[] = [];
         const quarantine: QuarantineEntry[] = [];
