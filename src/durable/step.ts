@@ -11,7 +11,7 @@ import type { ConnectionInput } from '../machine/context';
 import type { Effect } from '../machine/effects';
 import type { ConnectionEvent } from '../machine/events';
 import { armedTimers, toDottedState, type ArmedTimer } from '../runtime/connection';
-import { READABLE_VERSIONS, readPersisted, saveSnapshot, toXStateSnapshot, type PersistedConnection, type SavedConnection } from '../runtime/persisted';
+import { checkContext, READABLE_VERSIONS, readPersisted, saveSnapshot, toXStateSnapshot, type PersistedConnection, type SavedConnection } from '../runtime/persisted';
 // XState's `transition()` and `initialTransition()`, without their per-call throwaway actor.
 import { initialConnection, transitionConnection } from '../runtime/pure';
 
@@ -172,13 +172,18 @@ export function toSavedConnection(row: StoredSnapshot): SavedConnection | InputE
     return corrupt(row, [issue('snapshot', 'the JSON of a stored connection snapshot', row.snapshot, `snapshot: expected the JSON of a stored connection snapshot, received malformed JSON (${reason})`)]);
   }
   const stored = parsed as { value?: unknown; context?: unknown };
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || stored.context === null || typeof stored.context !== 'object') {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || stored.context === null || typeof stored.context !== 'object' || Array.isArray(stored.context)) {
     return corrupt(row, [issue('snapshot', 'an object { value, context } written by the durable processor', parsed)]);
   }
   // Rows have held `{ value, context }` without the item id and the eventIds since version 1.
-  const context = { ...(stored.context as Record<string, unknown>), itemId: row.itemId, eventDigests: [] };
-  const saved = readPersisted({ machine: row.machine, version: MACHINE_VERSION, snapshot: { value: stored.value, context } });
-  return saved instanceof InputError ? corrupt(row, saved.issues.slice()) : saved;
+  // The parsed object is this call's own, so the two are set on it in place.
+  const context = stored.context as Record<string, unknown>;
+  context.itemId = row.itemId;
+  context.eventDigests = [];
+  const checked = checkContext(context);
+  if (Array.isArray(checked)) return corrupt(row, checked);
+  if (stored.value === undefined) return corrupt(row, [issue('snapshot.value', 'a state of the connection machine', undefined)]);
+  return { value: stored.value as SavedConnection['value'], context: checked };
 }
 
 /** A stored row as `save()` would have returned it: pass it to `createConnection({ restore })` to watch it live. */

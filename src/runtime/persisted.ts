@@ -79,6 +79,22 @@ const CONTEXT_FIELDS: ReadonlyArray<readonly [keyof ConnectionContext, string, C
 
 const refuse = (persisted: unknown, issues: InputIssue[]) => new InputError('persisted snapshot', issues, persisted);
 
+/**
+ * Checks a saved context field by field and answers a context of the known fields only (whatever
+ * else a hand-edited save carries is not restored), or what was wrong with it. One pass, no
+ * intermediate arrays: the durable processor runs this for every row it reads.
+ */
+export function checkContext(context: Record<string, unknown>): ConnectionContext | InputIssue[] {
+  const known: Record<string, unknown> = {};
+  let issues: InputIssue[] | undefined;
+  for (const [key, expected, check] of CONTEXT_FIELDS) {
+    const value = context[key];
+    if (!check(value)) (issues ??= []).push(issue(`snapshot.context.${key}`, expected, value));
+    known[key] = value;
+  }
+  return issues ?? (known as unknown as ConnectionContext);
+}
+
 /** Version 1 saved XState's whole snapshot, with the webhook eventIds themselves. */
 function fromVersion1(snapshot: Record<string, unknown>): Record<string, unknown> {
   const { eventIds, ...context } = (snapshot.context ?? {}) as Record<string, unknown>;
@@ -102,10 +118,6 @@ export function readPersisted(persisted: unknown): SavedConnection | InputError 
     return refuse(persisted, [issue('snapshot', 'an object { value, context } saved by Connection.save()', snapshot)]);
   }
   const saved = record.version === 1 ? fromVersion1(snapshot!) : snapshot!;
-  const context = saved.context as Record<string, unknown>;
-  const issues = CONTEXT_FIELDS.filter(([key, , check]) => !check(context[key])).map(([key, expected]) => issue(`snapshot.context.${key}`, expected, context[key]));
-  if (issues.length > 0) return refuse(persisted, issues);
-  // Only the known fields: whatever else a hand-edited save carries is not restored.
-  const known = Object.fromEntries(CONTEXT_FIELDS.map(([key]) => [key, context[key]])) as unknown as ConnectionContext;
-  return { value: saved.value as StateValue, context: known };
+  const context = checkContext(saved.context as Record<string, unknown>);
+  return Array.isArray(context) ? refuse(persisted, context) : { value: saved.value as StateValue, context };
 }
