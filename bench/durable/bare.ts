@@ -118,3 +118,51 @@ export function bareWriter(store: ConnectionStore, maxBatch = 256): (writes: Eve
       }
     });
 }
+
+/** One transaction's store calls, in order, with their arguments. */
+export type RecordedTransaction = ReadonlyArray<readonly [keyof StoreTransaction, readonly unknown[]]>;
+
+/**
+ * Passes everything through to `store` and notes every transaction's calls, so that the same
+ * transactions can be replayed on a copy of the database without the processor.
+ */
+export function recordingTransactions(store: ConnectionStore): { readonly store: ConnectionStore; take(): RecordedTransaction[] } {
+  let recorded: RecordedTransaction[] = [];
+  const wrapped: ConnectionStore = {
+    ...store,
+    transaction: (work) =>
+      store.transaction((tx) => {
+        const calls: Array<readonly [keyof StoreTransaction, readonly unknown[]]> = [];
+        const noting = Object.fromEntries(
+          (Object.keys(tx) as Array<keyof StoreTransaction>).map((name) => [
+            name,
+            (...args: unknown[]) => {
+              calls.push([name, args]);
+              return (tx[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+            },
+          ]),
+        ) as unknown as StoreTransaction;
+        return work(noting).then((result) => {
+          recorded.push(calls);
+          return result;
+        });
+      }),
+  };
+  return {
+    store: wrapped,
+    take() {
+      const taken = recorded;
+      recorded = [];
+      return taken;
+    },
+  };
+}
+
+/** Runs recorded transactions again, one after the other, on another store. */
+export async function replayTransactions(store: ConnectionStore, transactions: readonly RecordedTransaction[]): Promise<void> {
+  for (const calls of transactions) {
+    await store.transaction(async (tx) => {
+      for (const [name, args] of calls) await (tx[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+    });
+  }
+}
