@@ -127,7 +127,7 @@ export const memorySuite: Suite = {
       figures,
       notes: [
         `Heap per actor: \`heapUsed\` after a full collection (\`global.gc()\`, \`--expose-gc\`) with ${count.toLocaleString('en-US')} actors alive, minus the same before them, divided by their number. Live connections run on the system clock, so the waiting ones hold two real (unref'd) timers each.`,
-        'Snapshot sizes: UTF-8 bytes of `JSON.stringify(connection.save())` (the XState persisted snapshot in its `{ machine, version }` envelope), with Pluggy-shaped ids (UUIDs) for items and webhook eventIds.',
+        'Snapshot sizes: UTF-8 bytes of `JSON.stringify(connection.save())` (`{ machine, version, snapshot: { value, context } }`, the webhook eventIds as 8-character digests), with Pluggy-shaped ids (UUIDs) for items and webhook eventIds.',
       ],
       params: { 'actors per run': count, runs },
     };
