@@ -11,7 +11,7 @@ import type { ConnectionInput } from '../machine/context';
 import type { Effect } from '../machine/effects';
 import type { ConnectionEvent } from '../machine/events';
 import { armedTimers, toDottedState, type ArmedTimer } from '../runtime/connection';
-import { checkContext, READABLE_VERSIONS, readPersisted, saveSnapshot, toXStateSnapshot, type PersistedConnection, type SavedConnection } from '../runtime/persisted';
+import { checkContext, isRecord, READABLE_VERSIONS, readPersisted, saveSnapshot, toXStateSnapshot, type PersistedConnection, type SavedConnection } from '../runtime/persisted';
 // XState's `transition()` and `initialTransition()`, without their per-call throwaway actor.
 import { initialConnection, transitionConnection } from '../runtime/pure';
 
@@ -172,7 +172,7 @@ export function toSavedConnection(row: StoredSnapshot): SavedConnection | InputE
     return corrupt(row, [issue('snapshot', 'the JSON of a stored connection snapshot', row.snapshot, `snapshot: expected the JSON of a stored connection snapshot, received malformed JSON (${reason})`)]);
   }
   const stored = parsed as { value?: unknown; context?: unknown };
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || stored.context === null || typeof stored.context !== 'object' || Array.isArray(stored.context)) {
+  if (!isRecord(parsed) || !isRecord(stored.context)) {
     return corrupt(row, [issue('snapshot', 'an object { value, context } written by the durable processor', parsed)]);
   }
   // Rows have held `{ value, context }` without the item id and the eventIds since version 1.

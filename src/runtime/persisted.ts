@@ -44,38 +44,38 @@ type Check = (value: unknown) => boolean;
 const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
 const isString: Check = (value) => typeof value === 'string';
 const isBoolean: Check = (value) => typeof value === 'boolean';
-const isRecord: Check = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+export const isRecord: Check = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 const orNull = (check: Check): Check => (value) => value === null || check(value);
 
-const CONTEXT_FIELDS: ReadonlyArray<readonly [keyof ConnectionContext, string, Check]> = [
-  ['itemId', "the Pluggy item's id (a non-empty string)", (value) => isString(value) && (value as string) !== ''],
-  ['mode', '"poll" or "push"', (value) => value === 'poll' || value === 'push'],
-  ['isOpenFinance', 'a boolean', isBoolean],
-  ['timing', 'an object of timing overrides', isRecord],
-  ['clock', 'epoch milliseconds', isNumber],
-  [
-    'last',
+// Keyed by every field of the context, so a field added to it cannot be forgotten here (the
+// type checker says so); in the context's own order, so a decoded context encodes as it was.
+const CONTEXT_CHECKS: { readonly [K in keyof ConnectionContext]-?: readonly [expected: string, check: Check] } = {
+  itemId: ["the Pluggy item's id (a non-empty string)", (value) => isString(value) && (value as string) !== ''],
+  mode: ['"poll" or "push"', (value) => value === 'poll' || value === 'push'],
+  isOpenFinance: ['a boolean', isBoolean],
+  timing: ['an object of timing overrides', isRecord],
+  clock: ['epoch milliseconds', isNumber],
+  last: [
     'null or { status, executionStatus, updatedAt }',
     orNull((value) => {
       const last = value as Record<string, unknown>;
       return isRecord(value) && isString(last.status) && isString(last.executionStatus) && isNumber(last.updatedAt);
     }),
   ],
-  ['rule', 'null or a rule id', orNull(isString)],
-  ['request', 'null or a string', orNull(isString)],
-  [
-    'eventDigests',
+  rule: ['null or a rule id', orNull(isString)],
+  request: ['null or a string', orNull(isString)],
+  eventDigests: [
     `an array of at most ${REMEMBERED_EVENT_IDS} eventId digests (strings)`,
     (value) => Array.isArray(value) && value.length <= REMEMBERED_EVENT_IDS && value.every(isString),
   ],
-  ['attempt', 'an integer >= 0', (value) => Number.isInteger(value) && (value as number) >= 0],
-  [
-    'due',
+  attempt: ['an integer >= 0', (value) => Number.isInteger(value) && (value as number) >= 0],
+  due: [
     `an object of due times (epoch ms) named ${TIMERS.join(', ')}`,
     (value) => isRecord(value) && Object.entries(value as object).every(([key, due]) => (TIMERS as readonly string[]).includes(key) && isNumber(due)),
   ],
-  ['healing', 'a boolean', isBoolean],
-];
+  healing: ['a boolean', isBoolean],
+};
+const CONTEXT_FIELDS = Object.entries(CONTEXT_CHECKS) as ReadonlyArray<[keyof ConnectionContext, readonly [string, Check]]>;
 
 const refuse = (persisted: unknown, issues: InputIssue[]) => new InputError('persisted snapshot', issues, persisted);
 
@@ -87,7 +87,7 @@ const refuse = (persisted: unknown, issues: InputIssue[]) => new InputError('per
 export function checkContext(context: Record<string, unknown>): ConnectionContext | InputIssue[] {
   const known: Record<string, unknown> = {};
   let issues: InputIssue[] | undefined;
-  for (const [key, expected, check] of CONTEXT_FIELDS) {
+  for (const [key, [expected, check]] of CONTEXT_FIELDS) {
     const value = context[key];
     if (!check(value)) (issues ??= []).push(issue(`snapshot.context.${key}`, expected, value));
     known[key] = value;
