@@ -173,9 +173,26 @@ describe('the demo fleet in the inspector', () => {
       mkdirSync(screenshots, { recursive: true });
       await settle();
       await page.screenshot({ path: join(screenshots, '20-demo-fleet.png') });
+      /** Searches for a connection and opens it; if its row cannot be clicked, the error says what the list showed. */
+      const open = async (itemId: string) => {
+        await page.fill('[data-testid="search"]', itemId);
+        try {
+          await page.click(`[data-testid="connection-row"][data-item-id="${itemId}"]`, { timeout: 15_000 });
+        } catch (error) {
+          await page.screenshot({ path: join(screenshots, `failed-open-${itemId}.png`) });
+          const list = await page.$eval('[data-testid="connection-list"]', (element) => {
+            const box = element.getBoundingClientRect();
+            const rows = [...element.querySelectorAll('[data-testid="connection-row"]')].map((row) => {
+              const r = row.getBoundingClientRect();
+              return `${row.getAttribute('data-item-id') ?? '-'} hidden=${(row as unknown as { hidden: boolean }).hidden} box=${r.width}x${r.height}@${r.top} transform=${(row as unknown as { style: { transform: string } }).style.transform}`;
+            });
+            return `list ${box.width}x${box.height}, scrollTop ${element.scrollTop}; rows: ${rows.join('; ')}`;
+          });
+          throw new Error(`could not open ${itemId}: ${(error as Error).message.split('\n')[0]}\n${list}`);
+        }
+      };
       const zeroAccounts = [...fleet.members.keys()].find((itemId) => itemId.startsWith('open-finance-zero-accounts'))!;
-      await page.fill('[data-testid="search"]', zeroAccounts);
-      await page.click(`[data-testid="connection-row"][data-item-id="${zeroAccounts}"]`);
+      await open(zeroAccounts);
       await page.waitForFunction(
         (state) => (globalThis as unknown as PageDocument).document.querySelector('[data-testid="active-state"]')?.getAttribute('data-state-path') === state,
         stateOf(fleet, zeroAccounts),
@@ -191,8 +208,7 @@ describe('the demo fleet in the inspector', () => {
         ['push-webhooks', 'ignored: webhook was already seen'],
       ] as const) {
         const itemId = [...fleet.members.keys()].find((id) => id.startsWith(scenario))!;
-        await page.fill('[data-testid="search"]', itemId);
-        await page.click(`[data-testid="connection-row"][data-item-id="${itemId}"]`);
+        await open(itemId);
         await page.waitForSelector(`[data-testid="log-note"]:text-is("${why}")`, { timeout: 10_000 });
       }
       await page.click('[data-testid="tab-snapshot"]');
