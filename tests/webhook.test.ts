@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createMemoryStore, createProcessor, type ConnectionStore } from '../src/durable';
 import { createWebhookHandler, routeToConnections, type WebhookReceiverOptions } from '../src/drivers/webhook';
 import type { WebhookPayload } from '../src';
 import { harness, ITEM_ID } from './support';
@@ -148,6 +149,86 @@ describe('the webhook receiver (node http)', () => {
     await nextTick();
     expect((errors[0] as Error).message).toBe('handler bug');
   });
+});
+
+describe('waitForEvent: answering once the event is handed on', () => {
+  test('the 200 goes out only after onEvent has finished', async () => {
+    const order: string[] = [];
+    const url = await nodeServer({
+      waitForEvent: true,
+      onEvent: async (payload) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        order.push(`stored ${payload.eventId}`);
+      },
+    });
+    const response = await post(url, updated());
+    order.push(`answered ${response.status}`);
+    expect(await response.json()).toEqual({ ok: true });
+    expect(order).toEqual(['stored evt-1', 'answered 200']);
+  });
+
+  test('a failed hand-off is answered 503, and Pluggy\'s retry of it is handed on again', async () => {
+    const errors: unknown[] = [];
+    const stored: string[] = [];
+    let failures = 1;
+    const url = await nodeServer({
+      waitForEvent: true,
+      onError: (error) => errors.push(error),
+      onEvent: (payload) => {
+        if (failures-- > 0) throw new Error('database is down');
+        stored.push(payload.eventId);
+      },
+    });
+    const first = await post(url, updated());
+    expect(first.status).toBe(503);
+    expect(await first.json()).toEqual({ error: 'the event was not handed on (database is down); deliver it again' });
+    expect((errors[0] as Error).message).toBe('database is down');
+    const retry = await post(url, updated());
+    expect(retry.status).toBe(200);
+    expect(stored).toEqual(['evt-1']);
+    // Once handed on, a further delivery is a duplicate.
+    expect(await (await post(url, updated())).json()).toEqual({ ok: true, duplicate: true });
+    expect(stored).toEqual(['evt-1']);
+  });
+
+  test('a hand-off slower than timeoutMs is answered 503; its late failure is still reported', async () => {
+    const errors: string[] = [];
+    let fail: (error: Error) => void = () => undefined;
+    const url = await nodeServer({
+      waitForEvent: { timeoutMs: 30 },
+      onError: (error) => errors.push((error as Error).message),
+      onEvent: () => new Promise<void>((_, reject) => (fail = reject)),
+    });
+    const response = await post(url, updated());
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: 'the event was not handed on (onEvent did not finish within 30 ms); deliver it again' });
+    fail(new Error('gave up'));
+    await nextTick();
+    expect(errors).toEqual(['onEvent did not finish within 30 ms', 'gave up']);
+  });
+});
+
+test('with the durable processor: a webhook that arrives while the store fails is delivered again and applied once', async () => {
+  const store = createMemoryStore();
+  let down = true;
+  const flaky: ConnectionStore = {
+    ...store,
+    transaction: (work) => (down ? Promise.reject(new Error('connection refused')) : store.transaction(work)),
+  };
+  const processor = createProcessor({ store: flaky, connections: { mode: 'push' } });
+  const url = await nodeServer({
+    waitForEvent: true,
+    onEvent: async (payload) => {
+      if (payload.itemId) await processor.process({ itemId: payload.itemId, command: { type: 'WEBHOOK', payload } });
+    },
+  });
+  expect((await post(url, updated('evt-down'))).status).toBe(503);
+  expect(await store.get(ITEM_ID)).toBeUndefined();
+  down = false;
+  expect((await post(url, updated('evt-down'))).status).toBe(200);
+  expect(await store.get(ITEM_ID)).toEqual(expect.objectContaining({ seq: 1 }));
+  expect(await (await post(url, updated('evt-down'))).json()).toEqual({ ok: true, duplicate: true });
+  expect(await store.get(ITEM_ID)).toEqual(expect.objectContaining({ seq: 1 }));
 });
 
 describe('mounted in frameworks', () => {

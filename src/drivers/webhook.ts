@@ -2,8 +2,9 @@
  * The webhook receiver: a node `http` request handler (also usable as Express middleware and
  * from Fastify) for Pluggy's webhooks. It checks a shared-secret header in constant time (401,
  * which Pluggy does not retry), limits the body (413), validates it (400), answers 2xx before
- * doing any work, deduplicates by `eventId` (Pluggy retries, and both subscription modes can
- * deliver one event twice), and hands each new event to `onEvent`.
+ * doing any work (or, with `waitForEvent`, once the work is done), deduplicates by `eventId`
+ * (Pluggy retries, and both subscription modes can deliver one event twice), and hands each new
+ * event to `onEvent`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +16,11 @@ import { safeParseWebhook, type WebhookPayload } from '../vocabulary/webhook';
 /** Remembers eventIds for a while. Return true when `eventId` was already seen (and remember it otherwise). */
 export interface DedupeStore {
   seen(eventId: string, now: number): boolean | Promise<boolean>;
+  /**
+   * Forgets an eventId whose hand-off failed, so that Pluggy's retry of it is handed on again
+   * (used with `waitForEvent`). A store without it treats that retry as a duplicate.
+   */
+  forget?(eventId: string): void | Promise<void>;
 }
 
 /** Pluggy retries for up to ~3 hours (3 immediate tries, then after 1 h and 2 h more): remember ids a bit longer. */
@@ -36,12 +42,23 @@ export function memoryDedupeStore(ttlMs = DEDUPE_TTL_MS, maxEntries = 1_000_000)
       }
       return false;
     },
+    forget(eventId) {
+      expiries.delete(eventId);
+    },
   };
 }
 
 export interface WebhookReceiverOptions {
-  /** Called with each new, valid event after the 2xx answer went out. */
+  /** Called with each new, valid event: after the 2xx answer went out, or before it with `waitForEvent`. */
   readonly onEvent: (payload: WebhookPayload) => void | Promise<void>;
+  /**
+   * Answer only once `onEvent` has finished, for hosts whose `onEvent` stores the event (the durable
+   * processor): 200 when it resolved; 503 when it threw or took longer than `timeoutMs` (default
+   * 4 s, under the 5 s Pluggy waits), so that Pluggy delivers the event again, and the eventId is
+   * forgotten by the dedupe store. Off by default: the 200 goes out first and `onEvent` runs after,
+   * its errors reaching only `onError`.
+   */
+  readonly waitForEvent?: boolean | { readonly timeoutMs?: number };
   /** The header Pluggy sends with every delivery (configured with `createWebhook(event, url, headers)`). */
   readonly secret?: { readonly header: string; readonly value: string };
   /** Default 256 KiB. */
@@ -51,7 +68,7 @@ export interface WebhookReceiverOptions {
   /** Default `lenient`: events this release does not know are acknowledged and passed on with their name. */
   readonly parsing?: ParsingMode;
   readonly clock?: Clock;
-  /** Errors of `onEvent` and of the dedupe store; they never change the answer already sent. */
+  /** Errors of `onEvent` and of the dedupe store; without `waitForEvent` they never change the answer. */
   readonly onError?: (error: unknown, payload?: WebhookPayload) => void;
 }
 
@@ -102,6 +119,33 @@ export function createWebhookHandler(options: WebhookReceiverOptions): WebhookHa
   const parsing = options.parsing ?? 'lenient';
   const expected = options.secret ? digest(options.secret.value) : undefined;
   const report = options.onError ?? ((error: unknown) => console.error('[pluggy-lifecycle webhook]', error));
+  const waitMs = options.waitForEvent ? Math.max(1, (typeof options.waitForEvent === 'object' ? options.waitForEvent.timeoutMs : undefined) ?? 4_000) : undefined;
+
+  /** Runs `onEvent` before answering: 200 once it resolved, 503 when it failed or ran out of time. */
+  const handOff = async (payload: WebhookPayload, response: ServerResponse, timeoutMs: number) => {
+    const work = Promise.resolve().then(() => options.onEvent(payload));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Error(`onEvent did not finish within ${timeoutMs} ms`);
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(late), timeoutMs);
+    });
+    try {
+      await Promise.race([work, deadline]);
+      answer(response, 200, { ok: true });
+    } catch (error) {
+      report(error, payload);
+      // A hand-off that outlived its deadline may still fail: that is reported too.
+      if (error === late) work.catch((failure: unknown) => report(failure, payload));
+      try {
+        await dedupe?.forget?.(payload.eventId);
+      } catch (forgetting) {
+        report(forgetting, payload);
+      }
+      answer(response, 503, { error: `the event was not handed on (${error instanceof Error ? error.message : String(error)}); deliver it again` });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   const handle = async (request: IncomingMessage & { body?: unknown }, response: ServerResponse) => {
     if (request.method !== 'POST') return answer(response, 405, { error: `expected POST, received ${request.method ?? 'nothing'}` });
@@ -137,8 +181,9 @@ export function createWebhookHandler(options: WebhookReceiverOptions): WebhookHa
         report(error, payload);
       }
     }
-    answer(response, 200, duplicate ? { ok: true, duplicate: true } : { ok: true });
-    if (duplicate) return;
+    if (duplicate) return answer(response, 200, { ok: true, duplicate: true });
+    if (waitMs !== undefined) return handOff(payload, response, waitMs);
+    answer(response, 200, { ok: true });
     setImmediate(() => {
       Promise.resolve()
         .then(() => options.onEvent(payload))
