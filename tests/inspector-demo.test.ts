@@ -16,6 +16,7 @@ import { startFleet, type Fleet } from '../src/demo/fleet';
 import { SCENARIOS } from '../src/demo/scenarios';
 import { describeMachine } from '../src/spec/walk';
 import { T0 } from './support';
+import { waitForSearch } from './support/browser';
 
 jest.setTimeout(60_000);
 
@@ -41,7 +42,6 @@ function playedFleet(inspect?: (event: InspectionEvent) => void) {
 interface PageDocument {
   readonly document: {
     querySelector(selector: string): { getAttribute(name: string): string | null } | null;
-    querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }>;
   };
 }
 
@@ -179,18 +179,7 @@ describe('the demo fleet in the inspector', () => {
       /** Searches for a connection and opens it; if its row cannot be clicked, the error says what the list showed. */
       const open = async (itemId: string) => {
         await page.fill('[data-testid="search"]', itemId);
-        // Until the page renders again, the rows of the unfiltered list are still there, and one of
-        // them may be this connection's: clicking it would wait on a row the render then hides.
-        await page.waitForFunction(
-          (id) => {
-            const { document } = globalThis as unknown as PageDocument;
-            // Every row shown matches the search, and one of them is this connection's.
-            const shown = Array.from(document.querySelectorAll('[data-testid="connection-row"]:not([hidden])'), (row) => row.getAttribute('data-item-id') ?? '');
-            return shown.length > 0 && shown.every((shownId) => shownId.includes(id)) && shown.includes(id);
-          },
-          itemId,
-          { timeout: 10_000 },
-        );
+        await waitForSearch(page, itemId, 10_000);
         try {
           await page.click(`[data-testid="connection-row"][data-item-id="${itemId}"]`, { timeout: 15_000 });
         } catch (error) {

@@ -14,6 +14,7 @@ import type { InspectorFrame } from '../inspector/protocol';
 import { startInspectorServer, type InspectorServer } from '../inspector/server';
 import { createConnection, SimulatedClock, type Connection } from '../src';
 import { itemJson, T0 } from './support';
+import { waitForSearch } from './support/browser';
 
 jest.setTimeout(60_000);
 
@@ -43,7 +44,7 @@ interface PageElement {
   open?: boolean;
 }
 interface PageGlobals {
-  readonly document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): ArrayLike<PageElement> };
+  readonly document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { readonly length: number } };
   readonly __inspector?: {
     readonly ready: boolean;
     readonly settled: boolean;
@@ -147,18 +148,7 @@ const row = (itemId: string) => `[data-testid="connection-row"][data-item-id="${
 
 async function selectConnection(page: Page, itemId: string): Promise<void> {
   await page.fill('[data-testid="search"]', itemId);
-  // Until the page renders again, the unfiltered list is still there: a click on this connection's
-  // row in it would wait on a row the render then hides.
-  await page.waitForFunction(
-    (id) => {
-      const { document } = globalThis as unknown as PageGlobals;
-      // Every row shown matches the search, and one of them is this connection's.
-      const shown = Array.from(document.querySelectorAll('[data-testid="connection-row"]:not([hidden])'), (row) => row.getAttribute('data-item-id') ?? '');
-      return shown.length > 0 && shown.every((shownId) => shownId.includes(id)) && shown.includes(id);
-    },
-    itemId,
-    { timeout: WAIT_MS },
-  );
+  await waitForSearch(page, itemId, WAIT_MS);
   await page.click(row(itemId));
   await page.fill('[data-testid="search"]', '');
   await page.waitForFunction((id) => (globalThis as unknown as PageGlobals).document.querySelector('[data-testid="detail-item-id"]')?.textContent === id, itemId, { timeout: WAIT_MS });
