@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createInspector } from '../inspector/client';
 import { startInspectorServer } from '../inspector/server';
 import { SimulatedClock } from '../src';
@@ -18,6 +18,7 @@ import { startSandboxGroup, type SandboxGroup, type SandboxMember } from '../src
 import { toDottedState } from '../src/runtime/connection';
 import { SANDBOX_USERS, type SandboxUser } from '../src/sandbox';
 import { T0 } from './support';
+import { launchChromium } from './support/browser';
 import { describeEffect } from './support/effects';
 
 jest.setTimeout(60_000);
@@ -127,10 +128,7 @@ describe('the demo sandbox group', () => {
       expect(Object.fromEntries(lastValue)).toEqual(Object.fromEntries(members.map((member) => [`connection:${member.itemId}`, stateOf(member)])));
 
       // And the page lists them so.
-      browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { InspectionEvent } from 'xstate';
 import { createInspector, toFrame } from '../inspector/client';
 import type { InspectorFrame } from '../inspector/protocol';
@@ -16,7 +16,7 @@ import { startFleet, type Fleet } from '../src/demo/fleet';
 import { SCENARIOS } from '../src/demo/scenarios';
 import { describeMachine } from '../src/spec/walk';
 import { T0 } from './support';
-import { waitForSearch } from './support/browser';
+import { launchChromium, waitForSearch } from './support/browser';
 
 jest.setTimeout(60_000);
 
@@ -138,10 +138,7 @@ describe('the demo fleet in the inspector', () => {
       const text = JSON.stringify(frames);
       for (const secret of ['sms-challenge-4471', 'c-20931', 'Mensagem do banco']) expect(text).not.toContain(secret);
 
-      browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));

@@ -8,27 +8,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createInspector, type Inspector } from '../inspector/client';
 import type { InspectorFrame } from '../inspector/protocol';
 import { startInspectorServer, type InspectorServer } from '../inspector/server';
 import { createConnection, SimulatedClock, type Connection } from '../src';
 import { itemJson, T0 } from './support';
-import { waitForSearch } from './support/browser';
+import { launchChromium, waitForSearch } from './support/browser';
 
 jest.setTimeout(60_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 const SCREENSHOTS = join(__dirname, '..', 'artifacts', 'screenshots');
 const WAIT_MS = 10_000;
 
@@ -58,7 +47,7 @@ const cleanups: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterEach(async () => {
