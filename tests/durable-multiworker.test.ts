@@ -5,12 +5,13 @@
  * the state a single serial run gives.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDispatcher, createProcessor, type ProcessOutcome } from '../src/durable';
 import { createMemoryStore } from '../src/stores/memory';
 import type { StreamEvent } from './support/crash-worker';
+import { readJsonLines, writeJsonLines } from './support/jsonl';
 import { generateStream, random } from './support/streams';
 import { describePostgres, dropSchema, freshSchema, openTestPostgres, PG_URL } from './support/stores';
 
@@ -93,7 +94,7 @@ describePostgres('four workers on one PostgreSQL database', () => {
     await (await openTestPostgres(schema)).close();
     const workers = shares.map((share, index) => {
       const stream = join(dir, `share-${index}.jsonl`);
-      writeFileSync(stream, share.map((event) => JSON.stringify(event)).join('\n') + '\n');
+      writeJsonLines(stream, share);
       const batches = Array.from({ length: 11 }, () => 1 + Math.floor(next() * 6));
       return startWorker({ url: PG_URL, schema, stream, sink: join(dir, `delivered-${index}.jsonl`), until, batches });
     });
@@ -124,11 +125,9 @@ describePostgres('four workers on one PostgreSQL database', () => {
     expect(reports.reduce((sum, report) => sum + report.outcomes.applied + report.outcomes.duplicate, 0)).toBe(sent);
 
     // Every effect written to the outbox was delivered once, by one of the four dispatchers.
-    const delivered = Array.from({ length: WORKERS }, (_, index) => readFileSync(join(dir, `delivered-${index}.jsonl`), 'utf8'))
-      .join('')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => (JSON.parse(line) as { key: string }).key);
+    const delivered = Array.from({ length: WORKERS }, (_, index) => readJsonLines<{ key: string }>(join(dir, `delivered-${index}.jsonl`)))
+      .flat()
+      .map((line) => line.key);
     expect(new Set(delivered).size).toBe(delivered.length);
     expect(delivered.length).toBe(reports.reduce((sum, report) => sum + report.effects, 0));
 

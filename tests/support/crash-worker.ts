@@ -10,7 +10,8 @@
  * SIGKILL at a chosen point: between two steps of a transaction, or after a delivery reached the
  * sink but before the outbox row was marked delivered.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
+import { readJsonLines } from './jsonl';
 import type { Attempt, ConnectionStore, DurableEvent, StoreTransaction } from '../../src/durable';
 import { createDispatcher, createProcessor } from '../../src/durable';
 import { openPostgresStore } from '../../src/stores/postgres';
@@ -77,10 +78,7 @@ async function openStore(settings: WorkerSettings): Promise<ConnectionStore> {
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.WORKER!) as WorkerSettings;
-  const events = readFileSync(settings.stream, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as StreamEvent);
+  const events = readJsonLines<StreamEvent>(settings.stream);
   const opened = await openStore(settings);
   let steps = 0;
   let deliveries = 0;

@@ -4,13 +4,14 @@
  * (and at the two worst moments: between two steps of a transaction, and between a delivery and
  * its acknowledgement), restarted each time, and finally run to the end.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionStore, StoredConnection } from '../../src/durable';
 import type { Effect } from '../../src';
 import { createMemoryStore } from '../../src/stores/memory';
 import { runLoop, type WorkerSettings } from './crash-worker';
+import { readJsonLines, writeJsonLines } from './jsonl';
 import { generateStream, random, runWorker, type Exit } from './streams';
 
 export interface Delivered {
@@ -54,7 +55,7 @@ export async function crashScenario(options: {
   const { events, until } = generateStream({ seed: options.seed, items: options.items, events: options.events });
   const stream = join(dir, 'stream.jsonl');
   const sink = join(dir, 'delivered.jsonl');
-  writeFileSync(stream, events.map((event) => JSON.stringify(event)).join('\n') + '\n');
+  writeJsonLines(stream, events);
   writeFileSync(sink, '');
 
   // The reference: the same stream, uninterrupted, one event per transaction, in memory.
@@ -86,10 +87,7 @@ export async function crashScenario(options: {
   }
   const final = await runWorker(settings());
 
-  const delivered = readFileSync(sink, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Delivered);
+  const delivered = readJsonLines<Delivered>(sink);
   const store = await options.open();
   try {
     return {

@@ -6,7 +6,8 @@
  * delivers what is left in the outbox to its own sink file.
  * Settings come as JSON in the WORKER environment variable.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
+import { readJsonLines } from './jsonl';
 import { createDispatcher, createProcessor, type ProcessOutcome } from '../../src/durable';
 import { openPostgresStore } from '../../src/stores/postgres';
 import type { StreamEvent } from './crash-worker';
@@ -30,10 +31,7 @@ const waitForLine = (line: string) => new Promise<void>((resolve) => waiting.set
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.WORKER!) as FleetSettings;
-  const events = readFileSync(settings.stream, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as StreamEvent);
+  const events = readJsonLines<StreamEvent>(settings.stream);
   const timers = waitForLine('timers');
   const drain = waitForLine('drain');
   const store = await openPostgresStore({ connectionString: settings.url, schema: settings.schema, poolConfig: { max: 3 } });
