@@ -18,7 +18,7 @@ import { startSandboxGroup, type SandboxGroup, type SandboxMember } from '../src
 import { toDottedState } from '../src/runtime/connection';
 import { SANDBOX_USERS, type SandboxUser } from '../src/sandbox';
 import { T0 } from './support';
-import { launchChromium } from './support/browser';
+import { deliverFrames, launchChromium, listedConnections } from './support/browser';
 import { describeEffect } from './support/effects';
 
 jest.setTimeout(60_000);
@@ -116,9 +116,8 @@ describe('the demo sandbox group', () => {
       expect(errors).toEqual([]);
 
       // The inspector server has every connection, last seen in the state its actor is in.
-      await inspector.flush(10_000);
+      await deliverFrames(inspector, server);
       expect(inspector.stats()).toEqual(expect.objectContaining({ buffered: 0, dropped: 0 }));
-      for (const end = Date.now() + 10_000; server.frames().length < inspector.stats().sent && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 20));
       const actorOf = new Map<string, string>();
       const lastValue = new Map<string, string>();
       for (const frame of server.frames()) {
@@ -133,16 +132,7 @@ describe('the demo sandbox group', () => {
       const pageErrors: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await page.goto(server.url);
-      const shown = await page.waitForFunction(
-        (total) => {
-          const api = (globalThis as unknown as { __inspector?: { ready: boolean; connections(): Array<{ itemId: string; state: string }> } }).__inspector;
-          const listed = api?.ready ? api.connections() : [];
-          return listed.length === total ? listed : false;
-        },
-        members.length,
-        { timeout: 15_000 },
-      );
-      const listed = (await shown.jsonValue()) as Array<{ itemId: string; state: string }>;
+      const listed = await listedConnections(page, members.length);
       expect(Object.fromEntries(listed.map((row) => [row.itemId, row.state]))).toEqual(Object.fromEntries(members.map((member) => [member.itemId, stateOf(member)])));
       expect(pageErrors).toEqual([]);
     } finally {

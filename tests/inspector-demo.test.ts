@@ -16,7 +16,7 @@ import { startFleet, type Fleet } from '../src/demo/fleet';
 import { SCENARIOS } from '../src/demo/scenarios';
 import { describeMachine } from '../src/spec/walk';
 import { T0 } from './support';
-import { launchChromium, waitForSearch } from './support/browser';
+import { deliverFrames, launchChromium, listedConnections, waitForSearch } from './support/browser';
 
 jest.setTimeout(60_000);
 
@@ -126,10 +126,8 @@ describe('the demo fleet in the inspector', () => {
     const fleet = startFleet({ clock, inspect: inspector.inspect });
     try {
       clock.advance(RUN_FOR);
-      await inspector.flush(10_000);
+      await deliverFrames(inspector, server);
       expect(inspector.stats()).toEqual(expect.objectContaining({ buffered: 0, dropped: 0 }));
-      // Sent is not yet received: wait for the server to have every frame.
-      for (const end = Date.now() + 10_000; server.frames().length < inspector.stats().sent && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 20));
       const frames = server.frames();
       expect(frames).toHaveLength(inspector.stats().sent);
       const actors = frames.filter((frame) => frame.kind === 'actor').map((frame) => (frame.kind === 'actor' ? frame.actorId : ''));
@@ -143,16 +141,7 @@ describe('the demo fleet in the inspector', () => {
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(server.url);
-      const shown = await page.waitForFunction(
-        (total) => {
-          const api = (globalThis as unknown as { __inspector?: { ready: boolean; connections(): Array<{ itemId: string; state: string }> } }).__inspector;
-          const listed = api?.ready ? api.connections() : [];
-          return listed.length === total ? listed : false;
-        },
-        fleet.members.size,
-        { timeout: 15_000 },
-      );
-      const listed = (await shown.jsonValue()) as Array<{ itemId: string; state: string }>;
+      const listed = await listedConnections(page, fleet.members.size);
       expect(Object.fromEntries(listed.map((row) => [row.itemId, row.state]))).toEqual(
         Object.fromEntries([...fleet.members.keys()].map((itemId) => [itemId, stateOf(fleet, itemId)])),
       );

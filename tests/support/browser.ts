@@ -1,5 +1,7 @@
 /** Helpers for the inspector's browser tests (Debian chromium through playwright-core). */
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Inspector } from '../../inspector/client';
+import type { InspectorServer } from '../../inspector/server';
 
 /** Debian's chromium (installed by `.ci/run`), headless and without the network chatter of a desktop browser. */
 export function launchChromium(): Promise<Browser> {
@@ -37,4 +39,30 @@ export async function waitForSearch(page: Page, itemId: string, timeoutMs: numbe
     itemId,
     { timeout: timeoutMs },
   );
+}
+
+/** Sends what the inspection client still holds and waits until the server has every frame sent (sent is not yet received). */
+export async function deliverFrames(inspector: Inspector, server: InspectorServer): Promise<void> {
+  await inspector.flush(10_000);
+  for (const end = Date.now() + 10_000; server.frames().length < inspector.stats().sent && Date.now() < end; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+interface ListingPage {
+  readonly __inspector?: { readonly ready: boolean; connections(): Array<{ itemId: string; state: string }> };
+}
+
+/** Waits until the page lists `total` connections, and answers them with the state each is shown in. */
+export async function listedConnections(page: Page, total: number): Promise<Array<{ itemId: string; state: string }>> {
+  const shown = await page.waitForFunction(
+    (count) => {
+      const api = (globalThis as unknown as ListingPage).__inspector;
+      const listed = api?.ready ? api.connections() : [];
+      return listed.length === count ? listed : false;
+    },
+    total,
+    { timeout: 15_000 },
+  );
+  return (await shown.jsonValue()) as Array<{ itemId: string; state: string }>;
 }
