@@ -11,7 +11,7 @@ import type { ConnectionInput } from '../machine/context';
 import type { Effect } from '../machine/effects';
 import type { ConnectionEvent } from '../machine/events';
 import { armedTimers, toDottedState, type ArmedTimer } from '../runtime/connection';
-import { checkContext, isRecord, READABLE_VERSIONS, readPersisted, saveSnapshot, toXStateSnapshot, type PersistedConnection, type SavedConnection } from '../runtime/persisted';
+import { checkContext, foreignIssue, isRecord, saveSnapshot, toXStateSnapshot, type PersistedConnection, type SavedConnection } from '../runtime/persisted';
 // XState's `transition()` and `initialTransition()`, without their per-call throwaway actor.
 import { initialConnection, transitionConnection } from '../runtime/pure';
 
@@ -163,7 +163,8 @@ function corrupt(row: StoredSnapshot, issues: InputIssue[]): InputError {
 /** The saved connection a stored row stands for, checked like `createConnection({ restore })` checks it. */
 export function toSavedConnection(row: StoredSnapshot): SavedConnection | InputError {
   // Another machine or version is named as such, whatever its snapshot looks like.
-  if (row.machine !== MACHINE_ID || !READABLE_VERSIONS.includes(row.version)) return readPersisted({ machine: row.machine, version: row.version, snapshot: null }) as InputError;
+  const foreign = foreignIssue(row.machine, row.version);
+  if (foreign) return new InputError('persisted snapshot', [foreign], { machine: row.machine, version: row.version, snapshot: null });
   let parsed: unknown;
   try {
     parsed = JSON.parse(row.snapshot);

@@ -102,6 +102,13 @@ function fromVersion1(snapshot: Record<string, unknown>): Record<string, unknown
   return { value: snapshot.value, context: { ...context, eventDigests } };
 }
 
+/** What is wrong with a save or a row of another machine, or of a version this release cannot read. */
+export function foreignIssue(machine: unknown, version: unknown): InputIssue | undefined {
+  if (machine !== connectionMachine.id) return issue('machine', '"connection"', machine);
+  if (!READABLE_VERSIONS.includes(version as number)) return issue('version', `version ${READABLE_VERSIONS.join(' or ')} of the connection machine`, version);
+  return undefined;
+}
+
 /**
  * Reads what `save()` (of this or an earlier version) returned, checking the envelope and every
  * field of the context. The state value is checked against the chart when it is restored.
@@ -109,10 +116,8 @@ function fromVersion1(snapshot: Record<string, unknown>): Record<string, unknown
 export function readPersisted(persisted: unknown): SavedConnection | InputError {
   if (!isRecord(persisted)) return refuse(persisted, [issue('', 'an object saved by Connection.save()', persisted)]);
   const record = persisted as Partial<PersistedConnection>;
-  if (record.machine !== connectionMachine.id) return refuse(persisted, [issue('machine', '"connection"', record.machine)]);
-  if (!READABLE_VERSIONS.includes(record.version as number)) {
-    return refuse(persisted, [issue('version', `version ${READABLE_VERSIONS.join(' or ')} of the connection machine`, record.version)]);
-  }
+  const foreign = foreignIssue(record.machine, record.version);
+  if (foreign) return refuse(persisted, [foreign]);
   const snapshot = record.snapshot as Record<string, unknown> | null | undefined;
   if (!isRecord(snapshot) || snapshot!.value === undefined || !isRecord(snapshot!.context)) {
     return refuse(persisted, [issue('snapshot', 'an object { value, context } saved by Connection.save()', snapshot)]);
